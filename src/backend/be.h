@@ -1,0 +1,76 @@
+/*
+ * be.h: the backend's internal interfaces.  be_perl.c is the only file
+ * that includes perl.h; the rest of the backend sees this small API.
+ */
+#ifndef SPEEDY_BE_H
+#define SPEEDY_BE_H
+
+#include <signal.h>
+#include <stddef.h>
+
+#include "opt.h"
+#include "proto.h"
+#include "queue.h"
+
+/* A script as read from disk, split at __END__/__DATA__. */
+struct be_script {
+	char		*path;		/* absolute path */
+	char		*text;		/* the whole file, NUL-terminated */
+	size_t		 codelen;	/* bytes before the __END__ line */
+	const char	*data;		/* text after that line, or NULL */
+	size_t		 datalen;
+	int		 inpod;		/* the code ends inside POD */
+	struct queue_key key;		/* identity at the time it was read */
+};
+
+/* How a request ended. */
+struct be_status {
+	int	kind;		/* PROTO_EXITED or PROTO_KILLED */
+	int	code;		/* exit status or signal */
+	int	retire;		/* the backend must exit afterwards */
+};
+
+/*
+ * Reads path into s.  Returns 0, or -1 with err set.  be_script_split is
+ * the __END__ finder on its own, for the unit tests: it returns the offset
+ * of the line that ends the code (or len), sets *data to the offset
+ * after that line (or len) and *inpod if the code ends inside POD.
+ */
+int	be_script_load(struct be_script *s, const char *path, char *err,
+	    size_t errlen);
+void	be_script_free(struct be_script *s);
+size_t	be_script_split(const char *text, size_t len, size_t *data,
+	    int *inpod);
+
+/* PERL_SYS_INIT3, called first thing in main. */
+void	be_perl_sysinit(int *argc, char ***argv, char ***env);
+
+/*
+ * Starts the interpreter with the perl switches sw (errors go to the
+ * current stderr, the first request's).  Returns 0, or perl's non-zero
+ * exit status if perl_parse failed.
+ */
+int	be_perl_init(const struct opt_perlsw *sw);
+
+/*
+ * Runs one request for script s, whose descriptors are already on 0, 1
+ * and 2 and whose working directory is current.  Compiles the script on
+ * first use.  Fills st; the script's output is complete and descriptors
+ * 0-2 are closed by perl when it returns.
+ */
+void	be_perl_run(struct be_script *s, const struct proto_request *req,
+	    struct be_status *st);
+
+/* Runs the shutdown handlers and END blocks and frees the interpreter. */
+void	be_perl_shutdown(void);
+
+/* Provided by speedy_backend.c for CGI::SpeedyCGI. */
+int	be_getopt(const char *name, char *buf, size_t len);
+int	be_setopt(const char *name, const char *value, char *old,
+	    size_t oldlen, char *err, size_t errlen);
+void	be_shutdown_next_time(void);
+
+/* Set by the SIGPIPE handler while a request runs. */
+extern volatile sig_atomic_t be_sigpipe;
+
+#endif

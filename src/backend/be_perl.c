@@ -1,0 +1,465 @@
+/*
+ * be_perl.c: the embedded perl interpreter.  This is the only file that
+ * includes perl.h; see be.h for the interface.
+ *
+ * A script is compiled once into an anonymous sub (in package main for the
+ * group "none") and called for every request.  exit() in perl unwinds with
+ * JMPENV_JUMP(2) to the innermost JMPENV; we run every call into perl
+ * under our own JMPENV, so exit (also inside eval) and an uncaught die end
+ * the request with perl's own exit status instead of the interpreter.
+ */
+#include <EXTERN.h>
+#include <perl.h>
+#include <XSUB.h>
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "be.h"
+#include "util.h"
+#include "speedy_pm.h"
+#include "glue_pl.h"
+
+#ifndef SPEEDY_PERL
+#define SPEEDY_PERL "/usr/bin/perl"
+#endif
+
+EXTERN_C void boot_DynaLoader(pTHX_ CV *cv);
+
+static PerlInterpreter	*my_perl;
+static pid_t		 be_pid;	/* to tell a fork()ed child apart */
+static SV		*script_cv;	/* the compiled script */
+static SV		*script_data;	/* text after __END__, or NULL */
+static char		 data_pkg[256];	/* package that owns DATA */
+
+static XS(xs_getopt);
+static XS(xs_setopt);
+static XS(xs_shutdown_next_time);
+
+static void
+xs_init(pTHX)
+{
+	/* DynaLoader lets scripts load XS modules: POSIX, Storable, ... */
+	newXS("DynaLoader::boot_DynaLoader", boot_DynaLoader, __FILE__);
+	newXS("CGI::SpeedyCGI::_getopt", xs_getopt, __FILE__);
+	newXS("CGI::SpeedyCGI::_setopt", xs_setopt, __FILE__);
+	newXS("CGI::SpeedyCGI::_shutdown_next_time", xs_shutdown_next_time,
+	    __FILE__);
+}
+
+static XS(xs_getopt)
+{
+	dXSARGS;
+	char buf[OPT_STR_MAX + 1];
+
+	if (items != 1)
+		croak_xs_usage(cv, "name");
+	if (be_getopt(SvPV_nolen(ST(0)), buf, sizeof(buf)) == -1)
+		XSRETURN_UNDEF;
+	ST(0) = sv_2mortal(newSVpv(buf, 0));
+	XSRETURN(1);
+}
+
+static XS(xs_setopt)
+{
+	dXSARGS;
+	char old[OPT_STR_MAX + 1], err[256];
+
+	if (items != 2)
+		croak_xs_usage(cv, "name, value");
+	if (be_setopt(SvPV_nolen(ST(0)), SvPV_nolen(ST(1)), old, sizeof(old),
+	    err, sizeof(err)) == -1)
+		croak("CGI::SpeedyCGI::setopt: %s", err);
+	ST(0) = sv_2mortal(newSVpv(old, 0));
+	XSRETURN(1);
+}
+
+static XS(xs_shutdown_next_time)
+{
+	dXSARGS;
+
+	PERL_UNUSED_VAR(items);
+	be_shutdown_next_time();
+	XSRETURN_EMPTY;
+}
+
+/*
+ * Runs fn(arg) under our own JMPENV.  Returns 0 if it returned, or 1 if
+ * perl called exit (or died with nothing to catch it), with perl's exit
+ * status in *status.  The unwinding mirrors the case-2 branch of
+ * perl_run(); END blocks are left for perl_destruct.
+ */
+static int
+run_protected(void (*fn)(void *), void *arg, int *status)
+{
+	dJMPENV;
+	volatile I32 oldscope = PL_scopestack_ix;
+	int ret;
+
+	JMPENV_PUSH(ret);
+	if (ret == 0) {
+		fn(arg);
+		JMPENV_POP;
+		return 0;
+	}
+	JMPENV_POP;
+	while (PL_scopestack_ix > oldscope)
+		LEAVE;
+	FREETMPS;
+	PL_curstash = PL_defstash;
+	/* 3 is a die that bypassed die_unwind; perl_run reports it as 1. */
+	*status = ret == 2 ? (int)(STATUS_EXIT & 0xff) : 255;
+	return 1;
+}
+
+static void
+do_call(void *sv)
+{
+	(void)call_sv((SV *)sv, G_VOID | G_DISCARD);
+}
+
+/* Calls sv with the arguments already pushed after PUSHMARK. */
+static int
+call_protected(SV *sv, int *status)
+{
+	return run_protected(do_call, sv, status);
+}
+
+struct eval_args {
+	SV	*code;
+	SV	*result;	/* the compiled sub, or NULL on error */
+};
+
+static void
+do_eval(void *p)
+{
+	struct eval_args *a = p;
+	SV *rv;
+	I32 n;
+	dSP;
+
+	n = eval_sv(a->code, G_SCALAR);
+	SPAGAIN;
+	rv = n > 0 ? POPs : NULL;
+	PUTBACK;
+	if (!SvTRUE(ERRSV) && rv != NULL && SvROK(rv) &&
+	    SvTYPE(SvRV(rv)) == SVt_PVCV)
+		a->result = newSVsv(rv);
+}
+
+/* Compiles code; BEGIN blocks may exit, so this is protected too. */
+static int
+eval_protected(SV *code, SV **out, int *status)
+{
+	struct eval_args a = { code, NULL };
+	int r;
+
+	r = run_protected(do_eval, &a, status);
+	*out = a.result;
+	return r;
+}
+
+/* Calls a glue sub with string arguments. */
+static int
+call_glue(const char *name, int *status, int nargs, ...)
+{
+	dSP;
+	va_list ap;
+	int i;
+
+	ENTER;
+	SAVETMPS;
+	PUSHMARK(SP);
+	va_start(ap, nargs);
+	for (i = 0; i < nargs; i++)
+		XPUSHs(sv_2mortal(newSVpv(va_arg(ap, const char *), 0)));
+	va_end(ap);
+	PUTBACK;
+	i = call_protected(sv_2mortal(newSVpv(name, 0)), status);
+	FREETMPS;
+	LEAVE;
+	return i;
+}
+
+/* Compiles one embedded source text (the module or the glue). */
+static int
+eval_embedded(const char *src, const char *file, const char *inc)
+{
+	SV *code = newSVpvf("#line 1 \"%s\"\n%s", file, src);
+
+	(void)eval_sv(sv_2mortal(code), G_DISCARD | G_VOID);
+	if (SvTRUE(ERRSV)) {
+		PerlIO_printf(PerlIO_stderr(), "speedy_backend: %s: %s", file,
+		    SvPV_nolen(ERRSV));
+		return -1;
+	}
+	if (inc != NULL)
+		(void)hv_store(GvHVn(PL_incgv), inc, (I32)strlen(inc),
+		    newSVpv(file, 0), 0);
+	return 0;
+}
+
+void
+be_perl_sysinit(int *argc, char ***argv, char ***env)
+{
+	PERL_SYS_INIT3(argc, argv, env);
+}
+
+int
+be_perl_init(const struct opt_perlsw *sw)
+{
+	/*
+	 * Writable copies: perl writes into argv[0] when the script sets $0
+	 * (and we set $0 for every request).
+	 */
+	static char arg0[64] = "speedy_backend", e0[] = "-e0";
+	static char *args[OPT_MAX_PERLSW + 4];
+	int n = 0, i, rc, status;
+
+	be_pid = getpid();
+	args[n++] = arg0;
+	for (i = 0; i < sw->n; i++)
+		args[n++] = (char *)sw->sw[i];
+	args[n++] = e0;
+	args[n] = NULL;
+	if ((my_perl = perl_alloc()) == NULL)
+		return 1;
+	perl_construct(my_perl);
+	/*
+	 * We own the process environment like perl's own main() does: perl
+	 * then edits environ with memory it frees again, instead of libc's
+	 * setenv(), whose copies are never freed.  Rebuilding %ENV for every
+	 * request must not grow the process.
+	 */
+	PL_use_safe_putenv = FALSE;
+	/* END blocks run when the backend exits, not after each request. */
+	PL_exit_flags |= PERL_EXIT_DESTRUCT_END;
+	if ((rc = perl_parse(my_perl, xs_init, n, args, NULL)) != 0)
+		return rc;
+	if ((rc = perl_run(my_perl)) != 0)
+		return rc;
+	sv_setiv(get_sv("CGI::SpeedyCGI::i_am_speedy", GV_ADD), 1);
+	if (eval_embedded(speedy_pm, "CGI/SpeedyCGI.pm (built in)",
+	    "CGI/SpeedyCGI.pm") == -1 ||
+	    eval_embedded(glue_pl, "speedy_backend glue", NULL) == -1)
+		return 255;
+	if (call_glue("CGI::SpeedyCGI::_Backend::init", &status, 1,
+	    SPEEDY_PERL))
+		return status;
+	return 0;
+}
+
+/* Makes a string SV, tainted under -T like everything from outside. */
+static SV *
+outside_sv(const char *p, STRLEN len)
+{
+	SV *sv = newSVpvn(p, len);
+
+	if (TAINTING_get)
+		SvTAINTED_on(sv);
+	return sv_2mortal(sv);
+}
+
+/* Sets up %ENV, @ARGV, $0 and the standard handles for a request. */
+static int
+begin_request(const struct proto_request *req, int *status)
+{
+	dSP;
+	const char *eq;
+	int i, r;
+
+	ENTER;
+	SAVETMPS;
+	PUSHMARK(SP);
+	EXTEND(SP, 2 + req->nargs + 2 * req->nenv);
+	PUSHs(sv_2mortal(newSVpv(req->argv0, 0)));
+	PUSHs(sv_2mortal(newSViv(req->nargs)));
+	for (i = 0; i < req->nargs; i++)
+		PUSHs(outside_sv(req->args[i], strlen(req->args[i])));
+	for (i = 0; i < req->nenv; i++) {
+		if ((eq = strchr(req->env[i], '=')) == NULL)
+			continue;	/* not NAME=value: perl ignores it too */
+		PUSHs(sv_2mortal(newSVpvn(req->env[i],
+		    (STRLEN)(eq - req->env[i]))));
+		PUSHs(outside_sv(eq + 1, strlen(eq + 1)));
+	}
+	PUTBACK;
+	r = call_protected(sv_2mortal(newSVpvs("CGI::SpeedyCGI::_Backend::begin")),
+	    status);
+	FREETMPS;
+	LEAVE;
+	return r;
+}
+
+/*
+ * Prints a compilation error as perl does for a script file: eval leaves
+ * out the last line perl adds after syntax errors.
+ */
+static void
+compile_error(const char *path)
+{
+	const char *msg = SvPV_nolen(ERRSV);
+
+	PerlIO_printf(PerlIO_stderr(), "%s", msg);
+	if (strstr(msg, "compilation aborted") == NULL)
+		PerlIO_printf(PerlIO_stderr(), "Execution of %s aborted due "
+		    "to compilation errors.\n", path);
+}
+
+/*
+ * Compiles s into script_cv.  Errors go to the request's STDERR, as perl
+ * prints them.  Returns 0, or 1 with *status set.
+ */
+static int
+compile_script(struct be_script *s, int *status)
+{
+	SV *code, *pkg;
+	int r;
+
+	if (strpbrk(s->path, "\"\n") != NULL) {
+		PerlIO_printf(PerlIO_stderr(), "speedy_backend: %s: a script "
+		    "path may not contain '\"' or a newline\n", s->path);
+		*status = 255;
+		return 1;
+	}
+	/*
+	 * The script becomes the body of a sub; the #line directive keeps
+	 * error messages pointing into the real file.  Text after __END__
+	 * belongs to main::DATA; after __DATA__, to the package current at
+	 * that point, which only a BEGIN block placed there can tell.
+	 */
+	code = newSVpvf("package main; sub {\n#line 1 \"%s\"\n", s->path);
+	sv_2mortal(code);
+	sv_catpvn(code, s->text, s->codelen);
+	if (s->inpod)
+		sv_catpvs(code, "\n\n=cut\n");
+	if (s->data != NULL && strncmp(s->text + s->codelen, "__DATA__", 8) == 0)
+		sv_catpvs(code, "\n;BEGIN { $CGI::SpeedyCGI::_Backend::pkg = "
+		    "__PACKAGE__ }");
+	sv_catpvs(code, "\n;}");
+	sv_setpvs(get_sv("CGI::SpeedyCGI::_Backend::pkg", GV_ADD), "main");
+	ENTER;
+	SAVETMPS;
+	r = eval_protected(code, &script_cv, status);
+	FREETMPS;
+	LEAVE;
+	if (r)
+		return 1;
+	if (script_cv == NULL) {
+		compile_error(s->path);
+		*status = 255;
+		return 1;
+	}
+	pkg = get_sv("CGI::SpeedyCGI::_Backend::pkg", 0);
+	(void)util_strlcpy(data_pkg, pkg != NULL && SvOK(pkg) ?
+	    SvPV_nolen(pkg) : "main", sizeof(data_pkg));
+	if (s->data != NULL)
+		script_data = newSVpvn(s->data, s->datalen);
+	return call_glue("CGI::SpeedyCGI::_Backend::snapshot_sig", status, 0);
+}
+
+/* Reopens DATA on the text after __END__, from its start. */
+static int
+reset_data(int *status)
+{
+	dSP;
+	int r;
+
+	ENTER;
+	SAVETMPS;
+	PUSHMARK(SP);
+	XPUSHs(sv_2mortal(newSVpv(data_pkg, 0)));
+	XPUSHs(sv_2mortal(newRV_inc(script_data)));
+	PUTBACK;
+	r = call_protected(sv_2mortal(newSVpvs("CGI::SpeedyCGI::_Backend::data")),
+	    status);
+	FREETMPS;
+	LEAVE;
+	return r;
+}
+
+/* Runs the compiled script; returns its exit status. */
+static int
+run_script(void)
+{
+	int status = 0, r;
+	dSP;
+
+	ENTER;
+	SAVETMPS;
+	PUSHMARK(SP);
+	PUTBACK;
+	/* A script starts with $! and $? clear, as under plain perl. */
+	errno = 0;
+	STATUS_ALL_SUCCESS;
+	r = call_protected(script_cv, &status);
+	FREETMPS;
+	LEAVE;
+	return r ? status : 0;
+}
+
+/*
+ * In a child the script fork()ed: it must never return into the backend's
+ * loop.  It ends as a forked plain perl would, running END blocks.
+ */
+static void
+leave_if_child(int status)
+{
+	if (getpid() == be_pid)
+		return;
+	(void)perl_destruct(my_perl);
+	perl_free(my_perl);
+	_exit(status);
+}
+
+void
+be_perl_run(struct be_script *s, const struct proto_request *req,
+    struct be_status *st)
+{
+	int status = 0, dummy;
+
+	st->kind = PROTO_EXITED;
+	st->retire = 0;
+	be_sigpipe = 0;
+	if (begin_request(req, &status)) {
+		st->retire = 1;
+		goto done;
+	}
+	if (script_cv == NULL && compile_script(s, &status)) {
+		/* Nothing compiled: a fresh backend tries next time. */
+		st->retire = 1;
+		goto done;
+	}
+	if (script_data != NULL && reset_data(&status)) {
+		st->retire = 1;
+		goto done;
+	}
+	status = run_script();
+	leave_if_child(status);
+	(void)call_glue("CGI::SpeedyCGI::_Backend::cleanup", &dummy, 0);
+	leave_if_child(status);
+done:
+	(void)call_glue("CGI::SpeedyCGI::_Backend::finish", &dummy, 0);
+	STATUS_ALL_SUCCESS;
+	st->code = status;
+	if (be_sigpipe) {
+		/* Plain perl would have died of the SIGPIPE; say so. */
+		st->kind = PROTO_KILLED;
+		st->code = SIGPIPE;
+	}
+}
+
+void
+be_perl_shutdown(void)
+{
+	int status;
+
+	if (my_perl == NULL)
+		return;
+	(void)call_glue("CGI::SpeedyCGI::_Backend::shutdown", &status, 0);
+	(void)perl_destruct(my_perl);
+	perl_free(my_perl);
+	my_perl = NULL;
+	PERL_SYS_TERM();
+}

@@ -1,0 +1,91 @@
+# glue.pl: the backend's Perl side of a request, compiled into
+# speedy_backend at build time and run once at startup.  C calls these
+# subs through call_sv (see be_perl.c); they are kept tiny because they
+# run on every request.
+package CGI::SpeedyCGI::_Backend;
+
+use strict;
+
+my %sig_base;			# %SIG as the compiled script left it
+my $unicode = ${^UNICODE};	# -C: layers for the standard handles
+
+sub init {
+    $^X = $_[0];		# system($^X, ...) must run perl, not us
+    return;
+}
+
+# Called before each request with $0, the argument count, the arguments
+# and the environment as name, value pairs.
+sub begin {
+    my ($argv0, $nargs) = (shift, shift);
+    @ARGV = splice @_, 0, $nargs;
+    %ENV = @_;
+    $0 = $argv0 if $0 ne $argv0;
+    # finish() closed the handles, so each request gets fresh ones (fresh
+    # buffers, layers and EOF flags).  The first request finds perl's
+    # own, already on the client's descriptors.
+    open STDIN, '<&=', 0 unless defined fileno STDIN;
+    open STDOUT, '>&=', 1 unless defined fileno STDOUT;
+    open STDERR, '>&=', 2 unless defined fileno STDERR;
+    if ($unicode) {
+        binmode STDIN, ':utf8' if $unicode & 1;
+        binmode STDOUT, ':utf8' if $unicode & 2;
+        binmode STDERR, ':utf8' if $unicode & 4;
+    }
+    select STDOUT;
+    ($/, $\, $,, $") = ("\n", undef, undef, ' ');
+    return;
+}
+
+# Makes DATA read from the start again.
+sub data {
+    my ($pkg, $ref) = @_;
+    no strict 'refs';
+    close *{"${pkg}::DATA"};
+    open *{"${pkg}::DATA"}, '<', $ref;
+    return;
+}
+
+# Remembers %SIG after compilation: handlers installed at compile time
+# (by CGI::Carp, say) belong to the script and stay.
+sub snapshot_sig {
+    %sig_base = %SIG;
+    return;
+}
+
+# The register_cleanup handlers, in order; an error in one does not stop
+# the others.
+sub cleanup {
+    my @c = @CGI::SpeedyCGI::_cleanup;
+    @CGI::SpeedyCGI::_cleanup = ();
+    for my $code (@c) {
+        eval { $code->(); 1 } or print STDERR $@;
+    }
+    return;
+}
+
+# Ends the request: the client's descriptors are flushed and closed, no
+# alarm stays pending and %SIG is as the compiled script left it.
+sub finish {
+    close STDOUT;
+    close STDERR;
+    close STDIN;
+    alarm 0;
+    for my $k (keys %SIG, '__WARN__', '__DIE__') {
+        my ($now, $was) = ($SIG{$k}, $sig_base{$k});
+        next if (defined $now ? "$now" : '') eq (defined $was ? "$was" : '');
+        $SIG{$k} = $was;
+    }
+    select STDOUT;
+    return;
+}
+
+# At exit: the shutdown handlers, before END blocks and destruction.
+sub shutdown {
+    for my $code (@CGI::SpeedyCGI::_shutdown) {
+        eval { $code->(); 1 };
+    }
+    return;
+}
+
+1;

@@ -1,0 +1,312 @@
+/*
+ * queue.c: see queue.h.
+ */
+#include <sys/types.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "queue.h"
+#include "util.h"
+
+#define QUEUE_MAGIC	"SPEEDYQ"
+#define QUEUE_SIZE	(sizeof(struct queue_header) + \
+			    QUEUE_NSLOTS * sizeof(struct queue_slot))
+
+/* The layout is part of the version: a change here must bump it. */
+_Static_assert(sizeof(struct queue_header) == 128, "header layout");
+_Static_assert(sizeof(struct queue_slot) == 256, "slot layout");
+
+static const char *state_names[QS__COUNT] = {
+	"free", "starting", "idle", "busy", "draining"
+};
+
+const char *
+queue_state_name(int state)
+{
+	return (state >= 0 && state < QS__COUNT) ? state_names[state] : "?";
+}
+
+/* Checks that st describes something we created: owner, type and mode. */
+static int
+check_owned(const struct stat *st, uid_t uid, mode_t type, const char *what,
+    const char *path, char *err, size_t errlen)
+{
+	if ((st->st_mode & S_IFMT) != type) {
+		util_fmt(err, errlen, "%s %s is not a %s; refusing to use it",
+		    what, path, type == S_IFDIR ? "directory" : "regular file");
+		return -1;
+	}
+	if (st->st_uid != uid) {
+		util_fmt(err, errlen, "%s %s is owned by uid %u, not %u; "
+		    "refusing to use it", what, path, (unsigned)st->st_uid,
+		    (unsigned)uid);
+		return -1;
+	}
+	if (st->st_mode & 077) {
+		util_fmt(err, errlen, "%s %s has mode %04o, group or others "
+		    "can access it; refusing to use it", what, path,
+		    (unsigned)(st->st_mode & 07777));
+		return -1;
+	}
+	return 0;
+}
+
+/* Creates or opens the per-user directory safely. */
+static int
+open_dir(struct queue *q, uid_t uid, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (mkdir(q->dir, 0700) == -1 && errno != EEXIST) {
+		util_fmt(err, errlen, "cannot create directory %s: %s", q->dir,
+		    strerror(errno));
+		return -1;
+	}
+	q->dirfd = open(q->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (q->dirfd == -1) {
+		if (errno == ELOOP || errno == ENOTDIR)
+			util_fmt(err, errlen, "%s is not a directory (a "
+			    "symlink or a file?); refusing to use it", q->dir);
+		else
+			util_fmt(err, errlen, "cannot open directory %s: %s",
+			    q->dir, strerror(errno));
+		return -1;
+	}
+	if (fstat(q->dirfd, &st) == -1) {
+		util_fmt(err, errlen, "%s: %s", q->dir, strerror(errno));
+		return -1;
+	}
+	return check_owned(&st, uid, S_IFDIR, "directory", q->dir, err, errlen);
+}
+
+static int
+open_file(struct queue *q, uid_t uid, char *err, size_t errlen)
+{
+	char name[32], path[160];
+	struct stat st;
+
+	(void)util_fmt(name, sizeof(name), "queue.%d", QUEUE_VERSION);
+	(void)util_fmt(path, sizeof(path), "%s/%s", q->dir, name);
+	/* O_NONBLOCK: a FIFO planted here must not hang us in open(). */
+	q->fd = openat(q->dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW |
+	    O_CLOEXEC | O_NONBLOCK, 0600);
+	if (q->fd == -1) {
+		util_fmt(err, errlen, "cannot open queue file %s: %s", path,
+		    errno == ELOOP ? "it is a symlink" : strerror(errno));
+		return -1;
+	}
+	if (fstat(q->fd, &st) == -1) {
+		util_fmt(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (check_owned(&st, uid, S_IFREG, "queue file", path, err,
+	    errlen) == -1)
+		return -1;
+	if (st.st_nlink != 1) {
+		util_fmt(err, errlen, "queue file %s has %lu links; refusing "
+		    "to use it", path, (unsigned long)st.st_nlink);
+		return -1;
+	}
+	return 0;
+}
+
+int
+queue_open(struct queue *q, const char *tmpbase, uid_t uid, char *err,
+    size_t errlen)
+{
+	memset(q, 0, sizeof(*q));
+	q->dirfd = q->fd = -1;
+	if (util_fmt(q->dir, sizeof(q->dir), "%s.%u", tmpbase,
+	    (unsigned)uid) == -1) {
+		util_fmt(err, errlen, "TmpBase %s is too long", tmpbase);
+		return -1;
+	}
+	if (open_dir(q, uid, err, errlen) == -1 ||
+	    open_file(q, uid, err, errlen) == -1) {
+		queue_close(q);
+		return -1;
+	}
+	return 0;
+}
+
+void
+queue_close(struct queue *q)
+{
+	if (q->hdr != NULL)
+		(void)munmap(q->hdr, QUEUE_SIZE);
+	if (q->fd != -1)
+		(void)close(q->fd);
+	if (q->dirfd != -1)
+		(void)close(q->dirfd);
+	q->hdr = NULL;
+	q->slots = NULL;
+	q->fd = q->dirfd = -1;
+}
+
+static void
+init_header(struct queue_header *h, uint64_t nrebuilt)
+{
+	memset(h, 0, QUEUE_SIZE);
+	memcpy(h->magic, QUEUE_MAGIC, sizeof(QUEUE_MAGIC));
+	h->version = QUEUE_VERSION;
+	h->hdrsize = sizeof(struct queue_header);
+	h->slotsize = sizeof(struct queue_slot);
+	h->nslots = QUEUE_NSLOTS;
+	h->created = (int64_t)time(NULL);
+	h->nrebuilt = nrebuilt;
+}
+
+/* True if the mapped header and every slot state can be trusted. */
+static int
+header_valid(const struct queue *q)
+{
+	const struct queue_header *h = q->hdr;
+	uint32_t i;
+
+	if (memcmp(h->magic, QUEUE_MAGIC, sizeof(QUEUE_MAGIC)) != 0 ||
+	    h->version != QUEUE_VERSION ||
+	    h->hdrsize != sizeof(struct queue_header) ||
+	    h->slotsize != sizeof(struct queue_slot) ||
+	    h->nslots != QUEUE_NSLOTS || h->nused > QUEUE_NSLOTS)
+		return 0;
+	for (i = 0; i < h->nused; i++)
+		if (q->slots[i].state >= QS__COUNT ||
+		    (q->slots[i].state != QS_FREE && q->slots[i].pid <= 0))
+			return 0;
+	return 1;
+}
+
+static int
+lock_op(int fd, short type)
+{
+	struct flock fl;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = type;
+	fl.l_whence = SEEK_SET;
+	/*
+	 * Open file description locks belong to the open file, not to the
+	 * process, so a library that opens and closes the same file elsewhere
+	 * in the process cannot drop ours; they still vanish with the process.
+	 */
+	while (fcntl(fd, type == F_UNLCK ? F_OFD_SETLK : F_OFD_SETLKW,
+	    &fl) == -1)
+		if (errno != EINTR)
+			return -1;
+	return 0;
+}
+
+int
+queue_lock(struct queue *q, char *err, size_t errlen)
+{
+	struct stat st;
+	void *p;
+	int fresh = 0;
+
+	if (lock_op(q->fd, F_WRLCK) == -1) {
+		util_fmt(err, errlen, "cannot lock queue file in %s: %s",
+		    q->dir, strerror(errno));
+		return -1;
+	}
+	if (fstat(q->fd, &st) == -1)
+		goto fail;
+	if (st.st_size != (off_t)QUEUE_SIZE) {
+		/* New, truncated or grown: rebuild at the right size. */
+		if (ftruncate(q->fd, 0) == -1 ||
+		    ftruncate(q->fd, (off_t)QUEUE_SIZE) == -1)
+			goto fail;
+		fresh = 1;
+	}
+	if (q->hdr == NULL) {
+		p = mmap(NULL, QUEUE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    q->fd, 0);
+		if (p == MAP_FAILED)
+			goto fail;
+		q->hdr = p;
+		q->slots = (struct queue_slot *)(q->hdr + 1);
+	}
+	if (fresh)
+		init_header(q->hdr, 0);
+	else if (!header_valid(q))
+		init_header(q->hdr, 1);
+	return 0;
+fail:
+	util_fmt(err, errlen, "queue file in %s: %s", q->dir, strerror(errno));
+	(void)lock_op(q->fd, F_UNLCK);
+	return -1;
+}
+
+void
+queue_unlock(struct queue *q)
+{
+	(void)lock_op(q->fd, F_UNLCK);
+}
+
+struct queue_slot *
+queue_slot_alloc(struct queue *q, pid_t pid)
+{
+	struct queue_slot *s;
+	uint32_t i;
+
+	for (i = 0; i < QUEUE_NSLOTS; i++) {
+		s = &q->slots[i];
+		if (i < q->hdr->nused && s->state != QS_FREE)
+			continue;
+		memset(s, 0, sizeof(*s));
+		s->pid = (int32_t)pid;
+		s->state = QS_STARTING;
+		s->started = (int64_t)time(NULL);
+		if (i >= q->hdr->nused)
+			q->hdr->nused = i + 1;
+		return s;
+	}
+	return NULL;
+}
+
+void
+queue_slot_free(struct queue *q, struct queue_slot *s)
+{
+	memset(s, 0, sizeof(*s));
+	while (q->hdr->nused > 0 &&
+	    q->slots[q->hdr->nused - 1].state == QS_FREE)
+		q->hdr->nused--;
+}
+
+struct queue_slot *
+queue_slot_find(struct queue *q, pid_t pid)
+{
+	uint32_t i;
+
+	for (i = 0; i < q->hdr->nused; i++)
+		if (q->slots[i].state != QS_FREE && q->slots[i].pid == pid)
+			return &q->slots[i];
+	return NULL;
+}
+
+int
+queue_sockpath(const struct queue *q, pid_t pid, char *buf, size_t len)
+{
+	return util_fmt(buf, len, "%s/%ld.sock", q->dir, (long)pid);
+}
+
+int
+queue_key_same_script(const struct queue_key *a, const struct queue_key *b)
+{
+	return a->pathhash == b->pathhash &&
+	    strncmp(a->group, b->group, QUEUE_GROUPLEN) == 0;
+}
+
+int
+queue_key_match(const struct queue_key *a, const struct queue_key *b)
+{
+	return a->dev == b->dev && a->ino == b->ino &&
+	    a->mtime_sec == b->mtime_sec && a->mtime_nsec == b->mtime_nsec &&
+	    strncmp(a->group, b->group, QUEUE_GROUPLEN) == 0;
+}

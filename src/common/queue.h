@@ -1,0 +1,121 @@
+/*
+ * queue.h: the per-user queue file, the one module that knows its layout.
+ *
+ * Each user and TmpBase has a directory <TmpBase>.<uid>/ (mode 0700, owned
+ * by the user, never a symlink) holding the queue file "queue.<version>"
+ * and one socket per backend, "<pid>.sock".  The file is a header and a
+ * fixed array of backend slots, mapped shared and changed only under an
+ * open-file-description fcntl lock, which the kernel drops when a process
+ * dies, so a crash can never wedge the pool.  The layout version is part of
+ * the file name, so programs of two versions never share (and never
+ * corrupt) one file; a file of the right name that is truncated, zeroed or
+ * otherwise corrupt is rebuilt under the lock, never trusted.
+ */
+#ifndef SPEEDY_QUEUE_H
+#define SPEEDY_QUEUE_H
+
+#include <sys/types.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define QUEUE_VERSION	1
+#define QUEUE_NSLOTS	1024
+#define QUEUE_GROUPLEN	16	/* holds the 12 significant characters */
+#define QUEUE_SCRIPTLEN	160	/* script path as shown by speedy-admin */
+
+enum queue_state {
+	QS_FREE = 0,
+	QS_STARTING,	/* reserved by a frontend that is starting it */
+	QS_IDLE,	/* waiting in accept() for a frontend */
+	QS_BUSY,	/* running a request for fe_pid */
+	QS_DRAINING,	/* finish the current request, then exit */
+	QS__COUNT
+};
+
+/* What a backend runs: a group and, for group "none", one script version. */
+struct queue_key {
+	char		group[QUEUE_GROUPLEN];
+	uint64_t	dev, ino;
+	int64_t		mtime_sec, mtime_nsec;
+	uint64_t	pathhash;	/* of the absolute script path */
+};
+
+struct queue_slot {
+	int32_t		pid;
+	uint8_t		state;
+	uint8_t		pad[3];
+	struct queue_key key;
+	uint32_t	runs;		/* requests served */
+	int32_t		fe_pid;		/* frontend being served */
+	int64_t		started;	/* time(), backend start */
+	int64_t		last_start;	/* time(), last request start */
+	int64_t		last_end;	/* time(), last request end */
+	char		script[QUEUE_SCRIPTLEN];
+};
+
+struct queue_header {
+	char		magic[8];
+	uint32_t	version;
+	uint32_t	hdrsize;
+	uint32_t	slotsize;
+	uint32_t	nslots;
+	uint32_t	nused;		/* slots [0, nused) may be in use */
+	uint32_t	pad;
+	int64_t		created;
+	uint64_t	nspawned;	/* backends started */
+	uint64_t	nrequests;	/* requests completed */
+	uint64_t	nreclaimed;	/* slots of dead backends reclaimed */
+	uint64_t	nrebuilt;	/* times the file was found corrupt */
+	char		reserved[56];
+};
+
+struct queue {
+	int			 dirfd;
+	int			 fd;
+	struct queue_header	*hdr;
+	struct queue_slot	*slots;
+	char			 dir[128];
+};
+
+/*
+ * Opens (creating if needed) the directory <tmpbase>.<uid> and the queue
+ * file in it, refusing symlinks, foreign owners, loose modes and non-regular
+ * files.  Returns 0, or -1 with a one-line reason in err.
+ */
+int	queue_open(struct queue *q, const char *tmpbase, uid_t uid, char *err,
+	    size_t errlen);
+
+/* Unmaps and closes; safe on a queue that failed to open. */
+void	queue_close(struct queue *q);
+
+/*
+ * Takes the exclusive lock, then makes sure the file has the right size and
+ * a valid header (rebuilding it if not) and is mapped.  Returns 0, or -1
+ * with err set (the lock is then not held).
+ */
+int	queue_lock(struct queue *q, char *err, size_t errlen);
+void	queue_unlock(struct queue *q);
+
+/* Under the lock: a free slot, marked QS_STARTING for pid, or NULL. */
+struct queue_slot *queue_slot_alloc(struct queue *q, pid_t pid);
+
+/* Under the lock: frees a slot (and trims nused). */
+void	queue_slot_free(struct queue *q, struct queue_slot *s);
+
+/* Under the lock: the slot of pid, or NULL. */
+struct queue_slot *queue_slot_find(struct queue *q, pid_t pid);
+
+/* Formats the socket path of backend pid into buf; returns 0 or -1. */
+int	queue_sockpath(const struct queue *q, pid_t pid, char *buf, size_t len);
+
+/* Returns 1 if two keys name the same group and script version. */
+int	queue_key_match(const struct queue_key *a, const struct queue_key *b);
+
+/* Returns 1 if two keys name the same group and script path. */
+int	queue_key_same_script(const struct queue_key *a,
+	    const struct queue_key *b);
+
+/* Human name of a state ("idle"). */
+const char *queue_state_name(int state);
+
+#endif

@@ -1,0 +1,302 @@
+/*
+ * fe_backend.c: find or start a backend, hand it the request, wait.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fe.h"
+#include "proto.h"
+#include "util.h"
+
+#define FE_MAX_ARGS	(OPT_MAX_PERLSW + 24)
+
+/*
+ * Connects to the socket of the backend in slot s.  Returns the socket, or
+ * -1 if the backend is gone (its slot is then freed).  Called under the
+ * queue lock; the connect cannot block because the socket is non-blocking
+ * and a listening Unix socket with room in its backlog accepts at once.
+ */
+static int
+connect_slot(struct queue *q, struct queue_slot *s)
+{
+	struct sockaddr_un sun;
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (queue_sockpath(q, s->pid, sun.sun_path, sizeof(sun.sun_path)) == -1)
+		return -1;
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		(void)close(fd);
+		if (errno == ECONNREFUSED || errno == ENOENT) {
+			/* Dead backend: reclaim its slot and socket. */
+			(void)unlink(sun.sun_path);
+			queue_slot_free(q, s);
+			q->hdr->nreclaimed++;
+		}
+		return -1;
+	}
+	/* Only a backend of our own uid may get our stdio. */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 ||
+	    cred.uid != getuid() || cred.pid != s->pid ||
+	    fcntl(fd, F_SETFL, 0) == -1) {
+		(void)close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Asks an idle backend of an outdated script version to exit. */
+static void
+retire_slot(struct queue *q, struct queue_slot *s)
+{
+	int fd;
+
+	s->state = QS_DRAINING;
+	if ((fd = connect_slot(q, s)) != -1) {
+		(void)proto_send_quit(fd);
+		(void)close(fd);
+	}
+}
+
+/* Frees the slots of backends that died while busy or starting. */
+static void
+reclaim_dead(struct queue *q)
+{
+	struct queue_slot *s;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	uint32_t i;
+
+	for (i = 0; i < q->hdr->nused; i++) {
+		s = &q->slots[i];
+		if (s->state == QS_FREE || kill(s->pid, 0) == 0 || errno != ESRCH)
+			continue;
+		if (queue_sockpath(q, s->pid, path, sizeof(path)) == 0)
+			(void)unlink(path);
+		queue_slot_free(q, s);
+		q->hdr->nreclaimed++;
+	}
+}
+
+/*
+ * Under the lock: takes an idle backend of this script version (marking it
+ * busy for us) and retires backends of older versions.  Returns a connected
+ * socket or -1.
+ */
+static int
+take_idle(struct queue *q, const struct queue_key *key)
+{
+	struct queue_slot *s;
+	uint32_t i;
+	int fd = -1;
+
+	for (i = 0; i < q->hdr->nused; i++) {
+		s = &q->slots[i];
+		if (s->state == QS_FREE || s->state == QS_DRAINING ||
+		    !queue_key_same_script(&s->key, key))
+			continue;
+		if (!queue_key_match(&s->key, key)) {
+			if (s->state == QS_IDLE)
+				retire_slot(q, s);
+			else if (s->state == QS_BUSY)
+				s->state = QS_DRAINING;
+			continue;
+		}
+		if (fd != -1 || s->state != QS_IDLE)
+			continue;
+		if ((fd = connect_slot(q, s)) == -1)
+			continue;
+		s->state = QS_BUSY;
+		s->fe_pid = (int32_t)getpid();
+		s->last_start = (int64_t)time(NULL);
+	}
+	return fd;
+}
+
+/* Builds the backend's command line: the same syntax as speedy's. */
+static void
+backend_argv(const struct fe_request *req, char **av, char bufs[][32])
+{
+	static const int pass[] = { OPT_TIMEOUT, OPT_MAXRUNS, OPT_MAXBACKENDS,
+	    OPT_BUFSIZGET, OPT_BUFSIZPOST };
+	static char group[2 + OPT_STR_MAX], tmpbase[2 + OPT_STR_MAX];
+	size_t k;
+	int i, n = 0;
+
+	av[n++] = (char *)req->opts.str[OPT_BACKENDPROG];
+	for (i = 0; i < req->perl.n; i++)
+		av[n++] = (char *)req->perl.sw[i];
+	av[n++] = "--";
+	for (k = 0; k < sizeof(pass) / sizeof(pass[0]); k++) {
+		(void)util_fmt(bufs[k], 32, "-%c%ld", opt_table[pass[k]].letter,
+		    req->opts.num[pass[k]]);
+		av[n++] = bufs[k];
+	}
+	(void)util_fmt(group, sizeof(group), "-g%s", req->key.group);
+	(void)util_fmt(tmpbase, sizeof(tmpbase), "-T%s",
+	    req->opts.str[OPT_TMPBASE]);
+	av[n++] = group;
+	av[n++] = tmpbase;
+	av[n++] = "--";
+	av[n++] = (char *)req->script;
+	av[n] = NULL;
+}
+
+/*
+ * In the grandchild: becomes the backend.  Its standard input is the
+ * control socket; stdout and stderr go to /dev/null so that the web server
+ * never waits on a backend for end-of-file; nothing else stays open.
+ */
+static void __attribute__((noreturn))
+exec_backend(char **av, int sock)
+{
+	char msg[PROTO_MAXERR];
+	sigset_t none;
+	int null, sig;
+
+	(void)setsid();
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+	for (sig = 1; sig < NSIG; sig++)
+		(void)signal(sig, SIG_DFL);
+	if ((null = open("/dev/null", O_RDWR)) == -1 ||
+	    dup2(sock, 0) == -1 || dup2(null, 1) == -1 || dup2(null, 2) == -1)
+		_exit(127);
+	(void)close_range(3, ~0U, 0);
+	execv(av[0], av);
+	(void)util_fmt(msg, sizeof(msg), "cannot execute backend %s: %s",
+	    av[0], strerror(errno));
+	(void)proto_send_error(0, msg);
+	_exit(127);
+}
+
+/*
+ * Starts a new backend, detached (double fork, own session) so that it
+ * outlives us and is never our zombie.  Returns our end of its control
+ * socket.
+ */
+static int
+spawn_backend(const struct fe_request *req)
+{
+	char *av[FE_MAX_ARGS], bufs[8][32];
+	pid_t pid;
+	int sv[2], status;
+
+	if (access(req->opts.str[OPT_BACKENDPROG], X_OK) == -1)
+		err(FE_EXIT_FAIL, "cannot execute backend %s",
+		    req->opts.str[OPT_BACKENDPROG]);
+	backend_argv(req, av, bufs);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
+		err(FE_EXIT_FAIL, "socketpair");
+	if ((pid = fork()) == -1)
+		err(FE_EXIT_FAIL, "fork");
+	if (pid == 0) {
+		(void)close(sv[0]);
+		if ((pid = fork()) != 0)
+			_exit(pid == -1 ? 1 : 0);
+		exec_backend(av, sv[1]);
+	}
+	(void)close(sv[1]);
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR)
+			err(FE_EXIT_FAIL, "waitpid");
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		errx(FE_EXIT_FAIL, "cannot start a backend (fork failed)");
+	return sv[0];
+}
+
+/*
+ * Lets the backend leave up to BufsizGet bytes of output (BufsizPost of
+ * request body) in the pipe without blocking, so a slow client does not
+ * keep an interpreter busy.  Pipes only; anything else is left alone.
+ */
+static void
+grow_pipes(const struct opt_set *o)
+{
+	if (o->num[OPT_BUFSIZGET] > 65536)
+		(void)fcntl(1, F_SETPIPE_SZ, (int)o->num[OPT_BUFSIZGET]);
+	if (o->num[OPT_BUFSIZPOST] > 65536)
+		(void)fcntl(0, F_SETPIPE_SZ, (int)o->num[OPT_BUFSIZPOST]);
+}
+
+/* Finds an idle backend or starts one; returns the control socket. */
+static int
+get_backend(struct fe_request *req)
+{
+	char msg[512];
+	struct queue q;
+	int fd;
+
+	if (queue_open(&q, req->opts.str[OPT_TMPBASE], getuid(), msg,
+	    sizeof(msg)) == -1 || queue_lock(&q, msg, sizeof(msg)) == -1)
+		errx(FE_EXIT_FAIL, "%s", msg);
+	if ((fd = take_idle(&q, &req->key)) == -1) {
+		reclaim_dead(&q);
+		q.hdr->nspawned++;
+	}
+	queue_unlock(&q);
+	queue_close(&q);
+	return fd != -1 ? fd : spawn_backend(req);
+}
+
+/* Exits the way the script ended. */
+static int
+finish(int kind, int code)
+{
+	if (kind == PROTO_KILLED && code > 0 && code < NSIG) {
+		(void)signal(code, SIG_DFL);
+		(void)raise(code);
+		return 128 + code;
+	}
+	return code & 0xff;
+}
+
+int
+fe_run(struct fe_request *req)
+{
+	char msg[PROTO_MAXERR + 1];
+	int fds[PROTO_NFDS] = { 0, 1, 2, -1 };
+	int sock, kind = 0, code = 0, r;
+
+	(void)util_strlcpy(req->key.group, req->opts.str[OPT_GROUP],
+	    OPT_GROUP_SIG + 1);
+	req->key.pathhash = util_hash(req->script);
+	grow_pipes(&req->opts);
+	if ((fds[3] = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1 &&
+	    (fds[3] = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
+		err(FE_EXIT_FAIL, "cannot open the current directory");
+	sock = get_backend(req);
+	/* A send error shows up again as a missing reply, with its reason. */
+	(void)proto_send_request(sock, fds, req->script, req->argv0,
+	    req->args, req->env);
+	r = proto_recv_reply(sock, &kind, &code, msg, sizeof(msg));
+	switch (r) {
+	case PROTO_STATUS:
+		return finish(kind, code);
+	case PROTO_ERROR:
+		errx(FE_EXIT_FAIL, "%s", msg);
+	case 0:
+		errx(FE_EXIT_FAIL, "%s: the backend exited before the request "
+		    "finished", req->script);
+	default:
+		errx(FE_EXIT_FAIL, "%s: lost the backend: %s", req->script,
+		    msg);
+	}
+}
