@@ -1,0 +1,66 @@
+# helpers.bash: loaded by every bats suite (load helpers).
+#
+# Each test gets its own TmpBase under $BATS_TEST_TMPDIR, so tests never see
+# each other's backends, and teardown stops every backend it started.
+# SPEEDY_BIN and SPEEDY_BACKENDPROG select the programs under test: the
+# build tree by default, the installed programs for autopkgtest.
+
+TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+SCRIPTS="$TOP/tests/scripts"
+
+speedy_setup() {
+	SPEEDY=${SPEEDY_BIN:-$TOP/src/frontend/speedy}
+	if [ -z "${SPEEDY_INSTALLED:-}" ]; then
+		export SPEEDY_BACKENDPROG=${SPEEDY_BACKENDPROG:-$TOP/src/backend/speedy_backend}
+		export PERL5LIB="$TOP/src/perl${PERL5LIB:+:$PERL5LIB}"
+	fi
+	export SPEEDY_TMPBASE="$BATS_TEST_TMPDIR/sp"
+	SPEEDY_DIR="$SPEEDY_TMPBASE.$(id -u)"
+	# Scripts run through the kernel's #! need the absolute frontend path.
+	W="$BATS_TEST_TMPDIR/w"
+	mkdir -p "$W"
+}
+
+# backend_pids: the pids of this test's live backends, one per line.
+backend_pids() {
+	local s p
+	for s in "$SPEEDY_DIR"/*.sock; do
+		[ -e "$s" ] || continue
+		p=$(basename "$s" .sock)
+		kill -0 "$p" 2>/dev/null && echo "$p"
+	done
+	return 0
+}
+
+# speedy_teardown: stops this test's backends (TERM, then KILL).
+speedy_teardown() {
+	local pids p i
+	pids=$(backend_pids)
+	[ -n "$pids" ] || return 0
+	kill -TERM $pids 2>/dev/null || true
+	for i in $(seq 1 50); do
+		for p in $pids; do kill -0 "$p" 2>/dev/null && break; p=; done
+		[ -z "$p" ] && return 0
+		sleep 0.1
+	done
+	kill -KILL $pids 2>/dev/null || true
+}
+
+# mkscript NAME [SHEBANG-OPTIONS]: writes stdin to $W/NAME as an executable
+# script whose #! line names the frontend under test.
+mkscript() {
+	local name=$1
+	shift
+	{ printf '#!%s%s\n' "$SPEEDY" "${1:+ $1}"; cat; } > "$W/$name"
+	chmod +x "$W/$name"
+}
+
+# wait_for COMMAND...: retries COMMAND for up to 10 s (no timing asserted).
+wait_for() {
+	local i
+	for i in $(seq 1 100); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
