@@ -64,12 +64,17 @@ open_dir(struct queue *q, uid_t uid, char *err, size_t errlen)
 {
 	struct stat st;
 
-	if (mkdir(q->dir, 0700) == -1 && errno != EEXIST) {
-		util_fmt(err, errlen, "cannot create directory %s: %s", q->dir,
-		    strerror(errno));
-		return -1;
-	}
+	/* Open first: the directory exists on every request but the first. */
 	q->dirfd = open(q->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (q->dirfd == -1 && errno == ENOENT) {
+		if (mkdir(q->dir, 0700) == -1 && errno != EEXIST) {
+			util_fmt(err, errlen, "cannot create directory %s: %s",
+			    q->dir, strerror(errno));
+			return -1;
+		}
+		q->dirfd = open(q->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+	}
 	if (q->dirfd == -1) {
 		if (errno == ELOOP || errno == ENOTDIR)
 			util_fmt(err, errlen, "%s is not a directory (a "
