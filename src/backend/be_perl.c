@@ -261,35 +261,131 @@ outside_sv(const char *p, STRLEN len)
 	return sv_2mortal(sv);
 }
 
+/* True if env entry e ("NAME=value") names key. */
+static int
+env_has(const struct proto_request *req, const char *key, STRLEN klen)
+{
+	int i;
+
+	for (i = 0; i < req->nenv; i++)
+		if (strncmp(req->env[i], key, klen) == 0 &&
+		    req->env[i][klen] == '=')
+			return 1;
+	return 0;
+}
+
+/* Deletes the %ENV entries the request does not have. */
+static void
+env_delete_extra(HV *env, const struct proto_request *req)
+{
+	AV *gone = newAV();
+	HE *he;
+	STRLEN klen;
+	SSize_t i;
+	char *k;
+
+	sv_2mortal((SV *)gone);
+	(void)hv_iterinit(env);
+	while ((he = hv_iternext(env)) != NULL) {
+		k = HePV(he, klen);
+		if (!env_has(req, k, klen))
+			av_push(gone, newSVpvn(k, klen));
+	}
+	for (i = 0; i <= av_len(gone); i++) {
+		k = SvPV(*av_fetch(gone, i, 0), klen);
+		(void)hv_delete(env, k, (I32)klen, G_DISCARD);
+	}
+}
+
+/*
+ * Makes %ENV (and through its magic the C environment that system() and
+ * exec pass on) equal to the request's environment.  Only the entries that
+ * differ from the previous request are written: most of a web server's
+ * CGI variables repeat, and each write costs perl a setenv.
+ */
+static void
+set_env(const struct proto_request *req)
+{
+	HV *env = GvHVn(PL_envgv);
+	const char *e, *eq;
+	STRLEN vlen;
+	SV **svp;
+	int i, n = 0;
+
+	for (i = 0; i < req->nenv; i++) {
+		e = req->env[i];
+		if ((eq = strchr(e, '=')) == NULL)
+			continue;	/* not NAME=value: perl skips it too */
+		n++;
+		vlen = strlen(eq + 1);
+		svp = hv_fetch(env, e, (I32)(eq - e), 0);
+		if (svp != NULL && SvPOK(*svp) && SvCUR(*svp) == vlen &&
+		    memcmp(SvPVX(*svp), eq + 1, vlen) == 0 &&
+		    (!TAINTING_get || SvTAINTED(*svp)))
+			continue;
+		svp = hv_fetch(env, e, (I32)(eq - e), 1);
+		sv_setpvn(*svp, eq + 1, vlen);
+		if (TAINTING_get)
+			SvTAINTED_on(*svp);
+		SvSETMAGIC(*svp);
+	}
+	if ((int)HvUSEDKEYS(env) != n)
+		env_delete_extra(env, req);
+}
+
 /* Sets up %ENV, @ARGV, $0 and the standard handles for a request. */
 static int
 begin_request(const struct proto_request *req, int *status)
 {
 	dSP;
-	const char *eq;
 	int i, r;
 
+	set_env(req);
 	ENTER;
 	SAVETMPS;
 	PUSHMARK(SP);
-	EXTEND(SP, 2 + req->nargs + 2 * req->nenv);
+	EXTEND(SP, 1 + req->nargs);
 	PUSHs(sv_2mortal(newSVpv(req->argv0, 0)));
-	PUSHs(sv_2mortal(newSViv(req->nargs)));
 	for (i = 0; i < req->nargs; i++)
 		PUSHs(outside_sv(req->args[i], strlen(req->args[i])));
-	for (i = 0; i < req->nenv; i++) {
-		if ((eq = strchr(req->env[i], '=')) == NULL)
-			continue;	/* not NAME=value: perl ignores it too */
-		PUSHs(sv_2mortal(newSVpvn(req->env[i],
-		    (STRLEN)(eq - req->env[i]))));
-		PUSHs(outside_sv(eq + 1, strlen(eq + 1)));
-	}
 	PUTBACK;
 	r = call_protected(sv_2mortal(newSVpvs("CGI::SpeedyCGI::_Backend::begin")),
 	    status);
 	FREETMPS;
 	LEAVE;
 	return r;
+}
+
+/*
+ * %SIG as the compiled script left it is restored after every request.
+ * Perl keeps each handler in PL_psig_ptr[signal] (and __WARN__/__DIE__ in
+ * PL_warnhook/PL_diehook) and replaces the SV whenever %SIG is assigned,
+ * so comparing those pointers with the ones remembered at the snapshot
+ * finds the changed entries without walking %SIG in perl.
+ */
+static SV	*sig_seen[SIG_SIZE + 2];
+
+static void
+sig_remember(void)
+{
+	int i;
+
+	for (i = 1; i < SIG_SIZE; i++)
+		sig_seen[i] = PL_psig_ptr[i];
+	sig_seen[SIG_SIZE] = PL_warnhook;
+	sig_seen[SIG_SIZE + 1] = PL_diehook;
+}
+
+static int
+sig_changed(void)
+{
+	int i;
+
+	for (i = 1; i < SIG_SIZE; i++)
+		if (sig_seen[i] != PL_psig_ptr[i])
+			return 1;
+	return sig_seen[SIG_SIZE] != PL_warnhook ||
+	    sig_seen[SIG_SIZE + 1] != PL_diehook;
 }
 
 /*
@@ -356,7 +452,10 @@ compile_script(struct be_script *s, int *status)
 	    SvPV_nolen(pkg) : "main", sizeof(data_pkg));
 	if (s->data != NULL)
 		script_data = newSVpvn(s->data, s->datalen);
-	return call_glue("CGI::SpeedyCGI::_Backend::snapshot_sig", status, 0);
+	if (call_glue("CGI::SpeedyCGI::_Backend::snapshot_sig", status, 0))
+		return 1;
+	sig_remember();
+	return 0;
 }
 
 /* Reopens DATA on the text after __END__, from its start. */
@@ -441,6 +540,12 @@ be_perl_run(struct be_script *s, const struct proto_request *req,
 	leave_if_child(status);
 done:
 	(void)call_glue("CGI::SpeedyCGI::_Backend::finish", &dummy, 0);
+	alarm(0);
+	if (script_cv != NULL && sig_changed()) {
+		(void)call_glue("CGI::SpeedyCGI::_Backend::restore_sig", &dummy,
+		    0);
+		sig_remember();
+	}
 	STATUS_ALL_SUCCESS;
 	st->code = status;
 	if (be_sigpipe) {

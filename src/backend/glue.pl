@@ -14,13 +14,11 @@ sub init {
     return;
 }
 
-# Called before each request with $0, the argument count, the arguments
-# and the environment as name, value pairs.
+# Called before each request with $0 and the arguments (C has set %ENV).
 sub begin {
-    my ($argv0, $nargs) = (shift, shift);
-    @ARGV = splice @_, 0, $nargs;
-    %ENV = @_;
+    my $argv0 = shift;
     $0 = $argv0 if $0 ne $argv0;
+    @ARGV = @_;
     # finish() closed the handles, so each request gets fresh ones (fresh
     # buffers, layers and EOF flags).  The first request finds perl's
     # own, already on the client's descriptors.
@@ -64,19 +62,23 @@ sub cleanup {
     return;
 }
 
-# Ends the request: the client's descriptors are flushed and closed, no
-# alarm stays pending and %SIG is as the compiled script left it.
+# Ends the request: the client's descriptors are flushed and closed.
 sub finish {
     close STDOUT;
     close STDERR;
     close STDIN;
-    alarm 0;
+    select STDOUT;
+    return;
+}
+
+# Puts %SIG back as the compiled script left it; C calls this only when a
+# handler changed (see be_perl.c).
+sub restore_sig {
     for my $k (keys %SIG, '__WARN__', '__DIE__') {
         my ($now, $was) = ($SIG{$k}, $sig_base{$k});
         next if (defined $now ? "$now" : '') eq (defined $was ? "$was" : '');
         $SIG{$k} = $was;
     }
-    select STDOUT;
     return;
 }
 
