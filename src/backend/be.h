@@ -70,7 +70,4 @@ int	be_setopt(const char *name, const char *value, char *old,
 	    size_t oldlen, char *err, size_t errlen);
 void	be_shutdown_next_time(void);
 
-/* Set by the SIGPIPE handler while a request runs. */
-extern volatile sig_atomic_t be_sigpipe;
-
 #endif

@@ -11,6 +11,7 @@
 #include <EXTERN.h>
 #include <perl.h>
 #include <XSUB.h>
+#include <perliol.h>
 
 #include <errno.h>
 #include <string.h>
@@ -30,6 +31,7 @@ EXTERN_C void boot_DynaLoader(pTHX_ CV *cv);
 static PerlInterpreter	*my_perl;
 static pid_t		 be_pid;	/* to tell a fork()ed child apart */
 static SV		*script_cv;	/* the compiled script */
+#define SCRIPT_SUB	"CGI::SpeedyCGI::_Backend::script"
 static SV		*script_data;	/* text after __END__, or NULL */
 static char		 data_pkg[256];	/* package that owns DATA */
 
@@ -128,35 +130,35 @@ call_protected(SV *sv, int *status)
 
 struct eval_args {
 	SV	*code;
-	SV	*result;	/* the compiled sub, or NULL on error */
+	int	 err;	/* errno when the eval failed, 0 if it did not */
 };
 
 static void
 do_eval(void *p)
 {
 	struct eval_args *a = p;
-	SV *rv;
-	I32 n;
 	dSP;
 
-	n = eval_sv(a->code, G_SCALAR);
-	SPAGAIN;
-	rv = n > 0 ? POPs : NULL;
+	PUSHMARK(SP);
+	XPUSHs(a->code);
 	PUTBACK;
-	if (!SvTRUE(ERRSV) && rv != NULL && SvROK(rv) &&
-	    SvTYPE(SvRV(rv)) == SVt_PVCV)
-		a->result = newSVsv(rv);
+	sv_setpvs(ERRSV, "");
+	(void)call_pv("CGI::SpeedyCGI::_Backend::compile", G_VOID | G_DISCARD);
+	a->err = SvTRUE(ERRSV) ? (errno != 0 ? errno : -1) : 0;
 }
 
-/* Compiles code; BEGIN blocks may exit, so this is protected too. */
+/*
+ * Evaluates code; BEGIN blocks may exit, so this is protected too.
+ * Returns 1 if perl exited (status set), else 0 with *err as do_eval's.
+ */
 static int
-eval_protected(SV *code, SV **out, int *status)
+eval_protected(SV *code, int *err, int *status)
 {
-	struct eval_args a = { code, NULL };
+	struct eval_args a = { code, 0 };
 	int r;
 
 	r = run_protected(do_eval, &a, status);
-	*out = a.result;
+	*err = a.err;
 	return r;
 }
 
@@ -333,6 +335,19 @@ set_env(const struct proto_request *req)
 		env_delete_extra(env, req);
 }
 
+/*
+ * Perl makes its STDERR unbuffered at the PerlIO level (with $| still 0);
+ * the handle begin() reopens for every request must be the same.
+ */
+static void
+stderr_unbuffered(void)
+{
+	IO *io = PL_stderrgv != NULL ? GvIO(PL_stderrgv) : NULL;
+
+	if (io != NULL && IoOFP(io) != NULL)
+		PerlIOBase(IoOFP(io))->flags |= PERLIO_F_UNBUF;
+}
+
 /* Sets up %ENV, @ARGV, $0 and the standard handles for a request. */
 static int
 begin_request(const struct proto_request *req, int *status)
@@ -353,6 +368,7 @@ begin_request(const struct proto_request *req, int *status)
 	    status);
 	FREETMPS;
 	LEAVE;
+	stderr_unbuffered();
 	return r;
 }
 
@@ -389,11 +405,12 @@ sig_changed(void)
 }
 
 /*
- * Prints a compilation error as perl does for a script file: eval leaves
- * out the last line perl adds after syntax errors.
+ * Prints a compilation error as perl does for a script file (eval leaves
+ * out the last line perl adds after syntax errors) and returns the exit
+ * status perl's die would give: errno if set, else 255.
  */
-static void
-compile_error(const char *path)
+static int
+compile_error(const char *path, int err)
 {
 	const char *msg = SvPV_nolen(ERRSV);
 
@@ -401,6 +418,41 @@ compile_error(const char *path)
 	if (strstr(msg, "compilation aborted") == NULL)
 		PerlIO_printf(PerlIO_stderr(), "Execution of %s aborted due "
 		    "to compilation errors.\n", path);
+	return (err > 0 && (err & 255) != 0) ? (err & 255) : 255;
+}
+
+/* The line number of the last line of the first len bytes of text. */
+static unsigned long
+last_line(const char *text, size_t len)
+{
+	unsigned long n = 1;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (text[i] == '\n' && i + 1 < len)
+			n++;
+	return n;
+}
+
+/*
+ * A "}" too many in the script closes our wrapper sub early, and perl then
+ * blames our closing brace.  Compiling the script once more on its own,
+ * behind a "return" so that none of it runs, gets perl's own message.
+ * BEGIN blocks run a second time, but only for a script that is broken.
+ */
+static void
+diagnose_unmatched(struct be_script *s)
+{
+	SV *code;
+	int err, status;
+
+	code = sv_2mortal(newSVpvf("return;\n#line 1 \"%s\"\n", s->path));
+	ENTER;
+	SAVETMPS;
+	sv_catpvn(code, s->text, strlen(s->text));
+	(void)eval_protected(code, &err, &status);
+	FREETMPS;
+	LEAVE;
 }
 
 /*
@@ -411,7 +463,8 @@ static int
 compile_script(struct be_script *s, int *status)
 {
 	SV *code, *pkg;
-	int r;
+	CV *cv;
+	int r, err;
 
 	if (strpbrk(s->path, "\"\n") != NULL) {
 		PerlIO_printf(PerlIO_stderr(), "speedy_backend: %s: a script "
@@ -420,33 +473,42 @@ compile_script(struct be_script *s, int *status)
 		return 1;
 	}
 	/*
-	 * The script becomes the body of a sub; the #line directive keeps
-	 * error messages pointing into the real file.  Text after __END__
-	 * belongs to main::DATA; after __DATA__, to the package current at
-	 * that point, which only a BEGIN block placed there can tell.
+	 * The script becomes the body of a named sub, as under SpeedyCGI: a
+	 * named sub inside it sees the file-scoped lexicals of the first run
+	 * (perl warns that they "will not stay shared").  The #line
+	 * directives keep messages pointing into the real file, also for the
+	 * closing brace, which sits on the script's last line.  Text after
+	 * __END__ belongs to main::DATA; after __DATA__, to the package
+	 * current at that point, which only a BEGIN block placed there can
+	 * tell.
 	 */
-	code = newSVpvf("package main; sub {\n#line 1 \"%s\"\n", s->path);
+	code = newSVpvf("package main; sub " SCRIPT_SUB " {\n#line 1 \"%s\"\n",
+	    s->path);
 	sv_2mortal(code);
 	sv_catpvn(code, s->text, s->codelen);
 	if (s->inpod)
 		sv_catpvs(code, "\n\n=cut\n");
-	if (s->data != NULL && strncmp(s->text + s->codelen, "__DATA__", 8) == 0)
+	if (s->data != NULL && strncmp(s->text + s->codelen +
+	    strspn(s->text + s->codelen, " \t"), "__DATA__", 8) == 0)
 		sv_catpvs(code, "\n;BEGIN { $CGI::SpeedyCGI::_Backend::pkg = "
 		    "__PACKAGE__ }");
-	sv_catpvs(code, "\n;}");
+	sv_catpvf(code, "\n#line %lu \"%s\"\n;}", last_line(s->text,
+	    s->codelen), s->path);
 	sv_setpvs(get_sv("CGI::SpeedyCGI::_Backend::pkg", GV_ADD), "main");
 	ENTER;
 	SAVETMPS;
-	r = eval_protected(code, &script_cv, status);
+	r = eval_protected(code, &err, status);
 	FREETMPS;
 	LEAVE;
 	if (r)
 		return 1;
-	if (script_cv == NULL) {
-		compile_error(s->path);
-		*status = 255;
+	if (err != 0 || (cv = get_cv(SCRIPT_SUB, 0)) == NULL) {
+		if (strstr(SvPV_nolen(ERRSV), "Unmatched right curly") != NULL)
+			diagnose_unmatched(s);
+		*status = compile_error(s->path, err);
 		return 1;
 	}
+	script_cv = newRV_inc((SV *)cv);
 	pkg = get_sv("CGI::SpeedyCGI::_Backend::pkg", 0);
 	(void)util_strlcpy(data_pkg, pkg != NULL && SvOK(pkg) ?
 	    SvPV_nolen(pkg) : "main", sizeof(data_pkg));
@@ -520,7 +582,6 @@ be_perl_run(struct be_script *s, const struct proto_request *req,
 
 	st->kind = PROTO_EXITED;
 	st->retire = 0;
-	be_sigpipe = 0;
 	if (begin_request(req, &status)) {
 		st->retire = 1;
 		goto done;
@@ -548,7 +609,7 @@ done:
 	}
 	STATUS_ALL_SUCCESS;
 	st->code = status;
-	if (be_sigpipe) {
+	if (SvTRUE(get_sv("CGI::SpeedyCGI::_Backend::piped", GV_ADD))) {
 		/* Plain perl would have died of the SIGPIPE; say so. */
 		st->kind = PROTO_KILLED;
 		st->code = SIGPIPE;

@@ -14,6 +14,14 @@
 
 #define SCRIPT_MAX	(64L << 20)	/* refuse larger scripts */
 
+/* True if the line is "=cut" as perl sees it: not "=cutting". */
+static int
+is_cut(const char *p, size_t n)
+{
+	return n >= 4 && memcmp(p, "=cut", 4) == 0 && (n == 4 ||
+	    !((p[4] >= 'a' && p[4] <= 'z') || (p[4] >= 'A' && p[4] <= 'Z')));
+}
+
 /* Length of the line starting at p (without its newline). */
 static size_t
 line_len(const char *p, const char *end)
@@ -23,12 +31,19 @@ line_len(const char *p, const char *end)
 	return nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
 }
 
-/* True if the line is "__END__" or "__DATA__", optionally followed by blanks or a comment. */
+/*
+ * True if the line is "__END__" or "__DATA__" (perl takes them after
+ * leading blanks too), optionally followed by blanks or a comment.
+ */
 static int
 is_end_marker(const char *p, size_t n)
 {
 	size_t k;
 
+	while (n > 0 && (*p == ' ' || *p == '\t')) {
+		p++;
+		n--;
+	}
 	if (n >= 7 && memcmp(p, "__END__", 7) == 0)
 		k = 7;
 	else if (n >= 8 && memcmp(p, "__DATA__", 8) == 0)
@@ -48,7 +63,7 @@ static int
 heredoc_tag(const char *p, size_t n, char *tag, size_t taglen, int *indent)
 {
 	const char *s, *end = p + n, *q;
-	char quote = 0;
+	char quote;
 	size_t k;
 
 	for (s = p; s + 2 < end; s++) {
@@ -57,11 +72,16 @@ heredoc_tag(const char *p, size_t n, char *tag, size_t taglen, int *indent)
 		if (s[0] != '<' || s[1] != '<')
 			continue;
 		q = s + 2;
+		quote = 0;
 		*indent = (*q == '~');
 		if (*indent)
 			q++;
 		if (q < end && (*q == '"' || *q == '\''))
 			quote = *q++;
+		/* Unquoted, the tag is an identifier: "1<<8" is a shift. */
+		if (!quote && (q >= end || !(*q == '_' || (*q >= 'A' &&
+		    *q <= 'Z') || (*q >= 'a' && *q <= 'z'))))
+			continue;
 		for (k = 0; q + k < end && (q[k] == '_' ||
 		    (q[k] >= 'A' && q[k] <= 'Z') || (q[k] >= 'a' && q[k] <= 'z') ||
 		    (q[k] >= '0' && q[k] <= '9')); k++)
@@ -114,12 +134,12 @@ be_script_split(const char *text, size_t len, size_t *data, int *inpod)
 			continue;
 		}
 		if (pod) {
-			pod = !(n >= 4 && memcmp(p, "=cut", 4) == 0);
+			pod = !is_cut(p, n);
 			continue;
 		}
 		if (n >= 2 && p[0] == '=' && ((p[1] >= 'a' && p[1] <= 'z') ||
 		    (p[1] >= 'A' && p[1] <= 'Z'))) {
-			pod = !(n >= 4 && memcmp(p, "=cut", 4) == 0);
+			pod = !is_cut(p, n);
 			continue;
 		}
 		if (is_end_marker(p, n)) {

@@ -8,6 +8,7 @@ use strict;
 
 my %sig_base;			# %SIG as the compiled script left it
 my $unicode = ${^UNICODE};	# -C: layers for the standard handles
+our ($piped, $finishing);	# see sigpipe()
 
 sub init {
     $^X = $_[0];		# system($^X, ...) must run perl, not us
@@ -16,6 +17,7 @@ sub init {
 
 # Called before each request with $0 and the arguments (C has set %ENV).
 sub begin {
+    ($piped, $finishing) = (0, 0);
     my $argv0 = shift;
     $0 = $argv0 if $0 ne $argv0;
     @ARGV = @_;
@@ -30,8 +32,28 @@ sub begin {
         binmode STDOUT, ':utf8' if $unicode & 2;
         binmode STDERR, ':utf8' if $unicode & 4;
     }
+    # $| lives in the handle's IO object, which survives the reopening.
+    select STDERR;
+    $| = 0;
     select STDOUT;
+    $| = 0;
     ($/, $\, $,, $") = ("\n", undef, undef, ' ');
+    return;
+}
+
+# Compiles source handed over by C as if perl read it from a file, one
+# line at a time through an @INC hook: perl's messages then read as they do
+# for a script file ("near ..." shows the line, not the rest of a string).
+sub compile {
+    my @lines = split /^/, $_[0];
+    my $name = 'speedy_backend/script.pl';
+    local @INC = (sub {
+        return unless $_[1] eq $name;
+        my $i = 0;
+        return sub { return 0 if $i >= @lines; $_ = $lines[$i++]; return 1 };
+    }, @INC);
+    do $name;
+    delete $INC{$name};
     return;
 }
 
@@ -44,9 +66,21 @@ sub data {
     return;
 }
 
+# SIGPIPE: a script writing to a client that went away dies of it under
+# plain perl, and must not spin in the backend either.  Unless the script
+# installed its own handler, this one ends the request at the next safe
+# point (C then reports it as killed by SIGPIPE).  While finish() flushes
+# the last output the request is over anyway and the flag is enough.
+sub sigpipe {
+    $piped = 1;
+    CORE::exit(0) unless $finishing;
+}
+
 # Remembers %SIG after compilation: handlers installed at compile time
 # (by CGI::Carp, say) belong to the script and stay.
 sub snapshot_sig {
+    $SIG{PIPE} = \&sigpipe
+        if !defined $SIG{PIPE} || $SIG{PIPE} eq 'DEFAULT';
     %sig_base = %SIG;
     return;
 }
@@ -64,6 +98,7 @@ sub cleanup {
 
 # Ends the request: the client's descriptors are flushed and closed.
 sub finish {
+    $finishing = 1;
     close STDOUT;
     close STDERR;
     close STDIN;

@@ -32,7 +32,6 @@
 
 extern char **environ;
 
-volatile sig_atomic_t	 be_sigpipe;
 static volatile sig_atomic_t got_term;
 
 static struct opt_set	 opts;		/* this backend's options */
@@ -80,18 +79,11 @@ on_term(int sig)
 	errno = save;
 }
 
-static void
-on_pipe(int sig)
-{
-	(void)sig;
-	be_sigpipe = 1;
-}
-
 /*
  * Our handlers: TERM/INT/HUP end the backend gracefully (after the current
- * request); SIGPIPE only records that the client went away, so a write to
- * it fails with EPIPE instead of killing the interpreter.  Installed again
- * after every request, because the script may have changed them.
+ * request).  Installed again after every request, because the script may
+ * have changed them.  SIGPIPE is perl's (see glue.pl); our own socket
+ * writes use MSG_NOSIGNAL so that none is ever raised outside a request.
  */
 static void
 install_signals(void)
@@ -104,8 +96,6 @@ install_signals(void)
 	(void)sigaction(SIGTERM, &sa, NULL);
 	(void)sigaction(SIGINT, &sa, NULL);
 	(void)sigaction(SIGHUP, &sa, NULL);
-	sa.sa_handler = on_pipe;
-	(void)sigaction(SIGPIPE, &sa, NULL);
 }
 
 int
@@ -409,7 +399,8 @@ main(int argc, char **argv)
 	be_perl_sysinit(&argc, &argv, &environ);
 	mypid = getpid();
 	if (opt_parse_cmdline(&cl, argc, argv, words,
-	    (int)(sizeof(words) / sizeof(words[0])), 1, msg, sizeof(msg)) == -1) {
+	    (int)(sizeof(words) / sizeof(words[0])), OPT_NEED_SCRIPT, msg,
+	    sizeof(msg)) == -1) {
 		warnx("%s", msg);
 		if (proto_send_error(0, msg) == -1)
 			usage();

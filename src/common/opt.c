@@ -117,7 +117,8 @@ opt_set_value(struct opt_set *set, int id, const char *text, char *err,
 		set->str[id] = text;
 		break;
 	case OPT_T_FLAG:
-		set->num[id] = 1;
+		/* "0" is the table's default; given on a command line it is "". */
+		set->num[id] = strcmp(text, "0") != 0;
 		break;
 	}
 	set->isset[id] = 1;
@@ -373,7 +374,7 @@ parse_words(struct opt_cmdline *cl, char **words, int n, int cap, int split,
 
 int
 opt_parse_cmdline(struct opt_cmdline *cl, int argc, char **argv, char **work,
-    int worklen, int need_script, char *err, size_t errlen)
+    int worklen, int flags, char *err, size_t errlen)
 {
 	int n = argc - 1;
 
@@ -384,9 +385,11 @@ opt_parse_cmdline(struct opt_cmdline *cl, int argc, char **argv, char **work,
 	}
 	if (n > 0)
 		memcpy(work, argv + 1, (size_t)n * sizeof(*work));
-	if (parse_words(cl, work, n, worklen, 1, err, errlen) == -1)
+	if (parse_words(cl, work, n, worklen, (flags & OPT_SPLIT) != 0, err,
+	    errlen) == -1)
 		return -1;
-	if (need_script && cl->script_ix == -1 && !cl->opts.num[OPT_VERSION]) {
+	if ((flags & OPT_NEED_SCRIPT) && cl->script_ix == -1 &&
+	    !cl->opts.num[OPT_VERSION]) {
 		util_fmt(err, errlen, "no script given");
 		return -1;
 	}

@@ -112,16 +112,20 @@ int	opt_parse_env(struct opt_set *set, char *const *envp,
 /*
  * Parses argv (argv[0] is the program name) as
  *     [perl switches] [-- speedy options] script [args...]
- * An argument before the script that starts with '-' and holds white space
- * is split on white space first, because the kernel passes everything after
- * the interpreter on a "#!" line as one argument.  Split words are written
+ * With OPT_SPLIT in flags, an argument before the script that starts with
+ * '-' and holds white space is split on white space first, because the
+ * kernel passes everything after the interpreter on a "#!" line as one
+ * argument (the frontend wants this; the backend, whose arguments come
+ * from the frontend one value each, must not).  Split words are written
  * into work, an array of at least worklen pointers, and cl->argv points to
- * it (or to argv when nothing was split); the words point into strings that
- * are modified in place.  need_script makes a missing script an error.
+ * it; the words point into strings that are modified in place.
+ * OPT_NEED_SCRIPT makes a missing script an error.
  * Returns 0, or -1 with a message in err.
  */
+#define OPT_NEED_SCRIPT	0x01
+#define OPT_SPLIT	0x02
 int	opt_parse_cmdline(struct opt_cmdline *cl, int argc, char **argv,
-	    char **work, int worklen, int need_script, char *err, size_t errlen);
+	    char **work, int worklen, int flags, char *err, size_t errlen);
 
 /*
  * Parses the text after "#!interpreter" on a script's first line (line

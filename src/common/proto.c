@@ -51,12 +51,23 @@ send_with_fds(int sock, const void *buf, size_t len, const int *fds, int nfds)
 		cmsg.hdr.cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
 		memcpy(CMSG_DATA(&cmsg.hdr), fds, sizeof(int) * (size_t)nfds);
 	}
+	/* MSG_NOSIGNAL: a peer that went away is an error, not a SIGPIPE. */
 	do
 		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
 	while (n == -1 && errno == EINTR);
 	if (n == -1)
 		return -1;
-	return util_write_all(sock, (const char *)buf + n, len - (size_t)n);
+	while ((size_t)n < len) {
+		ssize_t m = send(sock, (const char *)buf + n, len - (size_t)n,
+		    MSG_NOSIGNAL);
+
+		if (m == -1 && errno == EINTR)
+			continue;
+		if (m == -1)
+			return -1;
+		n += m;
+	}
+	return 0;
 }
 
 /* Adds the length of a NULL-terminated vector's strings to *total. */
@@ -220,6 +231,8 @@ recv_hdr(int sock, struct proto_hdr *h, int *fds, int *nfds, char *err,
 	if ((size_t)n != sizeof(*h) || h->magic != PROTO_MAGIC ||
 	    h->version != PROTO_VERSION) {
 		close_cmsg_fds(&msg);
+		for (n = 0; n < *nfds; n++)
+			fds[n] = -1;
 		*nfds = 0;
 		util_fmt(err, errlen, "malformed request: bad header");
 		return -1;

@@ -223,11 +223,11 @@ queue_lock(struct queue *q, char *err, size_t errlen)
 	if (fstat(q->fd, &st) == -1)
 		goto fail;
 	if (st.st_size != (off_t)QUEUE_SIZE) {
-		/* New, truncated or grown: rebuild at the right size. */
+		/* New (empty), or truncated or grown: rebuild at the right size. */
 		if (ftruncate(q->fd, 0) == -1 ||
 		    ftruncate(q->fd, (off_t)QUEUE_SIZE) == -1)
 			goto fail;
-		fresh = 1;
+		fresh = st.st_size == 0 ? 1 : 2;
 	}
 	if (q->hdr == NULL) {
 		p = mmap(NULL, QUEUE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
@@ -238,7 +238,7 @@ queue_lock(struct queue *q, char *err, size_t errlen)
 		q->slots = (struct queue_slot *)(q->hdr + 1);
 	}
 	if (fresh)
-		init_header(q->hdr, 0);
+		init_header(q->hdr, fresh == 2);
 	else if (!header_valid(q))
 		init_header(q->hdr, 1);
 	return 0;

@@ -1,6 +1,7 @@
 /*
  * util.c: see util.h.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -46,7 +47,8 @@ util_parse_long(const char *s, long min, long max, long *out)
 	char *end;
 	long v;
 
-	if (*s == '\0' || *s == ' ' || *s == '\t' || *s == '+') {
+	/* strtol would skip leading white space and accept a sign of '+'. */
+	if (*s == '\0' || isspace((unsigned char)*s) || *s == '+') {
 		errno = EINVAL;
 		return -1;
 	}
@@ -109,7 +111,7 @@ util_read_all(int fd, void *buf, size_t len)
 unsigned long long
 util_hash(const char *s)
 {
-	unsigned long long h = 1469598103934665603ULL;
+	unsigned long long h = 14695981039346656037ULL;
 
 	for (; *s != '\0'; s++) {
 		h ^= (unsigned char)*s;

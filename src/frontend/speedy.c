@@ -180,10 +180,14 @@ main(int argc, char **argv)
 	/* Keep the kernel's argv[1] before splitting changes it. */
 	if (argc > 1)
 		(void)util_strlcpy(orig1, argv[1], sizeof(orig1));
-	if (opt_parse_cmdline(&cl, argc, argv, words, MAX_WORDS, 1, msg,
-	    sizeof(msg)) == -1) {
-		warnx("%s", msg);
+	/* A bad option gets one line naming it; no script gets the usage. */
+	if (argc < 2)
 		usage();
+	if (opt_parse_cmdline(&cl, argc, argv, words, MAX_WORDS,
+	    OPT_NEED_SCRIPT | OPT_SPLIT, msg, sizeof(msg)) == -1) {
+		if (cl.script_ix == -1 && strcmp(msg, "no script given") == 0)
+			usage();
+		errx(FE_EXIT_USAGE, "%s", msg);
 	}
 	if (cl.opts.num[OPT_VERSION]) {
 		printf("speedy-cgi %s\n", SPEEDY_VERSION);

@@ -1,0 +1,217 @@
+# lib.bash: helpers the suites share, on top of helpers.bash.  A suite does
+#
+#	load helpers
+#	load lib
+#	setup() { speedy_setup; lib_setup; }
+#	teardown() { lib_teardown; speedy_teardown; }
+#
+# Scripts in tests/scripts/ start with "#!/usr/bin/perl [switches]" so that
+# plain perl can run them as they are; use_script installs a copy whose #!
+# line names the frontend under test (keeping the switches) and a plain
+# copy for comparisons with perl.
+
+# lib_setup: per-test state of these helpers.
+lib_setup() {
+	mkdir -p "$W/plain"
+	EXTRA_DIRS=()	# other TmpBase directories (<TmpBase>.<uid>) to clean
+	BG_PIDS=()	# background frontends started by the test
+	EXTRA_PIDS=()	# backends outside the test's directories to stop
+	ROOT_TMP=	# a world-readable scratch directory (see world_dir)
+	# The backend program under test, also when the frontend finds it
+	# by its built-in default (installed programs).
+	REAL_BACKEND=${SPEEDY_BACKENDPROG:-$(dirname "$(command -v "$SPEEDY")")/speedy_backend}
+}
+
+# lib_teardown: stops what the test started outside $SPEEDY_DIR.
+lib_teardown() {
+	local p d
+	for p in "${BG_PIDS[@]}"; do
+		kill -TERM "$p" 2>/dev/null || true
+	done
+	# This test's own backends too: speedy_teardown then finds none left
+	# (it would wait for them to be reaped).
+	for d in "$SPEEDY_DIR" "${EXTRA_DIRS[@]}"; do
+		stop_pids $(pids_in "$d")
+	done
+	stop_pids "${EXTRA_PIDS[@]}"
+	if [ -n "$ROOT_TMP" ]; then
+		rm -rf "$ROOT_TMP"
+	fi
+	return 0
+}
+
+# pids_in DIR: live backends that have a socket in DIR (a <TmpBase>.<uid>).
+pids_in() {
+	local s p
+	for s in "$1"/*.sock; do
+		[ -e "$s" ] || continue
+		p=$(basename "$s" .sock)
+		gone "$p" || echo "$p"
+	done
+	return 0
+}
+
+# stop_pids PID...: TERM, then KILL what is left after 5 s.
+stop_pids() {
+	local p i left
+	[ $# -gt 0 ] || return 0
+	kill -TERM "$@" 2>/dev/null || true
+	for i in $(seq 1 50); do
+		left=
+		for p in "$@"; do
+			gone "$p" || left=1
+		done
+		[ -z "$left" ] && return 0
+		sleep 0.1
+	done
+	kill -KILL "$@" 2>/dev/null || true
+}
+
+# use_script NAME [SHEBANG-OPTIONS]: installs tests/scripts/NAME as $W/NAME,
+# its #! line naming the frontend (followed by SHEBANG-OPTIONS if given,
+# else by the switches of the original #! line), and as $W/plain/NAME
+# unchanged, for plain perl.  Line numbers stay those of the original.
+use_script() {
+	local name=$1 src="$SCRIPTS/$1" first opts
+	[ -f "$src" ] || { echo "no such test script: $src" >&2; return 1; }
+	first=$(head -n 1 "$src")
+	case $first in
+	'#!'*perl*) ;;
+	*) echo "$src: first line must be #!/usr/bin/perl" >&2; return 1 ;;
+	esac
+	if [ $# -ge 2 ]; then
+		opts=$2
+	else
+		opts=$(printf '%s\n' "$first" | sed -e 's/^#![^ ]*//' -e 's/^ *//')
+	fi
+	tail -n +2 "$src" | mkscript "$name" "$opts"
+	cp "$src" "$W/plain/$name"
+}
+
+# plain_perl NAME [ARGS...]: runs $W/plain/NAME under plain perl (adding -T
+# when its #! line has it, as perl requires), within 20 s.
+plain_perl() {
+	local name=$1 t=
+	shift
+	if head -n 1 "$W/plain/$name" | grep -q -- ' -[a-zA-Z]*T'; then
+		t=-T
+	fi
+	timeout 20 perl $t "$W/plain/$name" "$@"
+}
+
+# compare_perl NAME [ARGS...]: runs $W/NAME under speedy (through the
+# kernel's #!) and $W/plain/NAME under plain perl, both with standard
+# input from $IN (default /dev/null) in the current directory, and fails
+# unless standard output, standard error and the exit status are the
+# same.  "$W/plain/" in perl's output reads as "$W/".  Leaves speedy's
+# results in $SP_OUT, $SP_ERR and $SP_RC.
+compare_perl() {
+	local name=$1 in=${IN:-/dev/null} pl_rc
+	shift
+	SP_RC=0
+	timeout 20 "$W/$name" "$@" <"$in" >"$W/.sp.out" 2>"$W/.sp.err" || SP_RC=$?
+	pl_rc=0
+	plain_perl "$name" "$@" <"$in" >"$W/.pl.out" 2>"$W/.pl.err" || pl_rc=$?
+	sed -i "s#$W/plain/#$W/#g" "$W/.pl.out" "$W/.pl.err"
+	SP_OUT=$(cat "$W/.sp.out")
+	SP_ERR=$(cat "$W/.sp.err")
+	if ! cmp -s "$W/.sp.out" "$W/.pl.out"; then
+		echo "stdout differs from plain perl (< speedy, > perl):"
+		diff "$W/.sp.out" "$W/.pl.out" | cat -A | head -40
+		return 1
+	fi
+	if ! cmp -s "$W/.sp.err" "$W/.pl.err"; then
+		echo "stderr differs from plain perl (< speedy, > perl):"
+		diff "$W/.sp.err" "$W/.pl.err" | head -40
+		return 1
+	fi
+	if [ "$SP_RC" != "$pl_rc" ]; then
+		echo "exit status: speedy $SP_RC, plain perl $pl_rc"
+		return 1
+	fi
+}
+
+# assert_eq ACTUAL EXPECTED [WHAT]
+assert_eq() {
+	if [ "$1" != "$2" ]; then
+		printf '%s differs\n--- expected:\n%s\n--- actual:\n%s\n---\n' \
+		    "${3:-value}" "$2" "$1"
+		return 1
+	fi
+}
+
+# assert_match ACTUAL REGEX [WHAT]: extended regex
+assert_match() {
+	if ! [[ $1 =~ $2 ]]; then
+		printf '%s does not match /%s/:\n%s\n' "${3:-value}" "$2" "$1"
+		return 1
+	fi
+}
+
+# assert_one_line TEXT [WHAT]: TEXT is exactly one non-empty line.
+assert_one_line() {
+	local n
+	n=$(printf '%s\n' "$1" | wc -l)
+	if [ -z "$1" ] || [ "$n" -ne 1 ]; then
+		printf '%s: expected exactly one line, got %s:\n%s\n' \
+		    "${2:-message}" "$n" "$1"
+		return 1
+	fi
+}
+
+# assert_no_backends: no backend of this test's TmpBase is alive.
+assert_no_backends() {
+	local p
+	p=$(backend_pids)
+	if [ -n "$p" ]; then
+		echo "backends running: $p"
+		return 1
+	fi
+}
+
+# runf CMD...: like bats' run ($status, $output with stdout and stderr,
+# $lines), but through a file instead of a pipe: a backend that goes on
+# running (holding the request's descriptors) after CMD was timed out
+# cannot keep the test waiting for end-of-file.
+runf() {
+	local f="$BATS_TEST_TMPDIR/.runf.out"
+	status=0
+	"$@" >"$f" 2>&1 || status=$?
+	output=$(cat "$f")
+	mapfile -t lines <"$f"
+}
+
+# runs3 CMD...: like runf, but keeps stdout and stderr apart: $status,
+# $output (stdout) and $stderr.
+runs3() {
+	local f="$BATS_TEST_TMPDIR/.runs3"
+	status=0
+	"$@" >"$f.out" 2>"$f.err" || status=$?
+	output=$(cat "$f.out")
+	stderr=$(cat "$f.err")
+}
+
+# field KEY TEXT: the value of the first "KEY=value" line in TEXT.
+field() {
+	printf '%s\n' "$2" | sed -n "s/^$1=//p" | head -n 1
+}
+
+# gone PID: true once the process has exited (a zombie has: the backends
+# are reparented to an init that may reap them late).
+gone() {
+	local st
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d ' ' -f 1)
+	[ -z "$st" ] || [ "$st" = Z ]
+}
+
+# world_dir: creates $ROOT_TMP, a scratch directory that an unprivileged
+# user can reach (the bats temporary directories are private to root).
+world_dir() {
+	ROOT_TMP=$(mktemp -d "${TMPDIR:-/tmp}/speedy-bats.XXXXXX")
+	chmod 755 "$ROOT_TMP"
+}
+
+# as_nobody CMD...: runs CMD as the unprivileged user nobody.
+as_nobody() {
+	setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"
+}

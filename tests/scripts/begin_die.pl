@@ -1,0 +1,3 @@
+#!/usr/bin/perl
+print "never printed\n";
+BEGIN { die "no good\n" }

@@ -1,0 +1,4 @@
+#!/usr/bin/perl
+print "a\n";
+}
+print "b\n";

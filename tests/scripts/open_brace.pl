@@ -1,0 +1,4 @@
+#!/usr/bin/perl
+print "a\n";
+if (1) {
+    print "b\n";

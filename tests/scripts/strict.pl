@@ -1,0 +1,4 @@
+#!/usr/bin/perl
+use strict;
+print "never printed\n";
+$undeclared = 1;

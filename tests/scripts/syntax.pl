@@ -1,0 +1,4 @@
+#!/usr/bin/perl
+print "never printed\n";
+my $x = ;
+print "after\n";

@@ -1,0 +1,3 @@
+#!/usr/bin/perl
+print "never printed\n";
+use Speedy::No::Such::Module;
