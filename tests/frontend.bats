@@ -413,7 +413,7 @@ bad_option() {
 	assert_one_line "$stderr"
 	assert_match "$stderr" "secret.pl.*Permission denied"
 	# Only the readable script got a backend.
-	assert_eq "$(pids_in "$nobody_dir" | wc -l)" 1
+	assert_eq "$(backends_in "$nobody_dir" | wc -l)" 1
 }
 
 @test "BackendProg missing: says so and exits non-zero" {

@@ -21,8 +21,8 @@ speedy_setup() {
 	mkdir -p "$W"
 }
 
-# backend_pids: the pids of this test's live backends, one per line.
-backend_pids() {
+# all_pids: the pids of this test's live backends and parents.
+all_pids() {
 	local s p
 	for s in "$SPEEDY_DIR"/*.sock; do
 		[ -e "$s" ] || continue
@@ -32,10 +32,29 @@ backend_pids() {
 	return 0
 }
 
+# parent_pids: the parents (they hold the compiled script and fork
+# backends; the backend names them "speedy_parent").
+parent_pids() {
+	local p
+	for p in $(all_pids); do
+		[ "$(cat /proc/$p/comm 2>/dev/null)" = speedy_parent ] && echo "$p"
+	done
+	return 0
+}
+
+# backend_pids: the backends that serve requests, one per line.
+backend_pids() {
+	local p
+	for p in $(all_pids); do
+		[ "$(cat /proc/$p/comm 2>/dev/null)" = speedy_parent ] || echo "$p"
+	done
+	return 0
+}
+
 # speedy_teardown: stops this test's backends (TERM, then KILL).
 speedy_teardown() {
 	local pids p i
-	pids=$(backend_pids)
+	pids=$(all_pids)
 	[ -n "$pids" ] || return 0
 	kill -TERM $pids 2>/dev/null || true
 	for i in $(seq 1 50); do

@@ -40,13 +40,23 @@ lib_teardown() {
 	return 0
 }
 
-# pids_in DIR: live backends that have a socket in DIR (a <TmpBase>.<uid>).
+# pids_in DIR: live backends and parents that have a socket in DIR (a
+# <TmpBase>.<uid>).
 pids_in() {
 	local s p
 	for s in "$1"/*.sock; do
 		[ -e "$s" ] || continue
 		p=$(basename "$s" .sock)
 		gone "$p" || echo "$p"
+	done
+	return 0
+}
+
+# backends_in DIR: the backends among pids_in DIR (not the parents).
+backends_in() {
+	local p
+	for p in $(pids_in "$1"); do
+		[ "$(cat /proc/$p/comm 2>/dev/null)" = speedy_parent ] || echo "$p"
 	done
 	return 0
 }

@@ -221,7 +221,7 @@ kill ok"
 	assert_eq "$output" "taint=1
 error: Insecure dependency in open while running with -T switch at $W/taint.pl line 4.
 error: Insecure dependency in kill while running with -T switch at $W/taint.pl line 7."
-	assert_eq "$(pids_in "$W/tb.$(id -u)" | wc -l)" 1
+	assert_eq "$(backends_in "$W/tb.$(id -u)" | wc -l)" 1
 	assert_no_backends
 }
 

@@ -53,13 +53,23 @@ void	be_perl_sysinit(int *argc, char ***argv, char ***env);
 int	be_perl_init(const struct opt_perlsw *sw);
 
 /*
- * Runs one request for script s, whose descriptors are already on 0, 1
- * and 2 and whose working directory is current.  Compiles the script on
- * first use.  Fills st; the script's output is complete and descriptors
- * 0-2 are closed by perl when it returns.
+ * A request, in three steps.  be_perl_begin sets up %ENV, @ARGV, $0 and
+ * the standard handles (the request's descriptors are already on 0, 1 and
+ * 2 and its directory is current) and compiles the script on first use;
+ * it returns -1 with st filled if the request cannot run.  be_perl_run
+ * runs the script and the cleanup handlers.  be_perl_finish flushes and
+ * closes the handles (the client sees end-of-file), clears alarms and
+ * restores %SIG, and completes st.  A parent process begins (compiles) a
+ * first request, and its forked child runs and finishes it.
  */
-void	be_perl_run(struct be_script *s, const struct proto_request *req,
+int	be_perl_begin(struct be_script *s, const struct proto_request *req,
 	    struct be_status *st);
+void	be_perl_run(struct be_status *st);
+void	be_perl_finish(struct be_status *st);
+
+/* Before fork(): flushes perl's buffers.  In the child: new identity. */
+void	be_perl_flush(void);
+void	be_perl_forked(void);
 
 /* Runs the shutdown handlers and END blocks and frees the interpreter. */
 void	be_perl_shutdown(void);

@@ -38,6 +38,7 @@ static char		 data_pkg[256];	/* package that owns DATA */
 static XS(xs_getopt);
 static XS(xs_setopt);
 static XS(xs_shutdown_next_time);
+static XS(xs_shutdown_now);
 
 static void
 xs_init(pTHX)
@@ -48,6 +49,7 @@ xs_init(pTHX)
 	newXS("CGI::SpeedyCGI::_setopt", xs_setopt, __FILE__);
 	newXS("CGI::SpeedyCGI::_shutdown_next_time", xs_shutdown_next_time,
 	    __FILE__);
+	newXS("CGI::SpeedyCGI::_shutdown_now", xs_shutdown_now, __FILE__);
 }
 
 static XS(xs_getopt)
@@ -86,6 +88,17 @@ static XS(xs_shutdown_next_time)
 	XSRETURN_EMPTY;
 }
 
+/* Ends the request as exit(0) would; the backend then exits. */
+static XS(xs_shutdown_now)
+{
+	dXSARGS;
+
+	PERL_UNUSED_VAR(items);
+	be_shutdown_next_time();
+	my_exit(0);
+	XSRETURN_EMPTY;
+}
+
 /*
  * Runs fn(arg) under our own JMPENV.  Returns 0 if it returned, or 1 if
  * perl called exit (or died with nothing to catch it), with perl's exit
@@ -119,6 +132,12 @@ static void
 do_call(void *sv)
 {
 	(void)call_sv((SV *)sv, G_VOID | G_DISCARD);
+}
+
+static void
+do_call_noargs(void *sv)
+{
+	(void)call_sv((SV *)sv, G_VOID | G_DISCARD | G_NOARGS);
 }
 
 /* Calls sv with the arguments already pushed after PUSHMARK. */
@@ -374,22 +393,48 @@ begin_request(const struct proto_request *req, int *status)
 
 /*
  * %SIG as the compiled script left it is restored after every request.
- * Perl keeps each handler in PL_psig_ptr[signal] (and __WARN__/__DIE__ in
- * PL_warnhook/PL_diehook) and replaces the SV whenever %SIG is assigned,
- * so comparing those pointers with the ones remembered at the snapshot
- * finds the changed entries without walking %SIG in perl.
+ * Perl keeps each handler in PL_psig_ptr[signal] (__WARN__ and __DIE__ in
+ * PL_warnhook and PL_diehook); comparing those with copies taken after
+ * compilation finds the changed entries without walking %SIG in perl,
+ * which would cost every request some 70 magic fetches.
  */
-static SV	*sig_seen[SIG_SIZE + 2];
+static SV	*sig_base[SIG_SIZE + 2];
+
+static SV *
+sig_now(int i)
+{
+	if (i == SIG_SIZE)
+		return PL_warnhook;
+	if (i == SIG_SIZE + 1)
+		return PL_diehook;
+	return PL_psig_ptr[i];
+}
 
 static void
 sig_remember(void)
 {
+	SV *sv;
 	int i;
 
-	for (i = 1; i < SIG_SIZE; i++)
-		sig_seen[i] = PL_psig_ptr[i];
-	sig_seen[SIG_SIZE] = PL_warnhook;
-	sig_seen[SIG_SIZE + 1] = PL_diehook;
+	for (i = 1; i < SIG_SIZE + 2; i++) {
+		if (sig_base[i] != NULL)
+			SvREFCNT_dec(sig_base[i]);
+		sv = sig_now(i);
+		sig_base[i] = sv != NULL && SvOK(sv) ? newSVsv(sv) : NULL;
+	}
+}
+
+/* True if two handler values are the same: the same sub, or equal text. */
+static int
+sig_same(SV *a, SV *b)
+{
+	int oka = a != NULL && SvOK(a), okb = b != NULL && SvOK(b);
+
+	if (!oka || !okb)
+		return oka == okb;
+	if (SvROK(a) || SvROK(b))
+		return SvROK(a) && SvROK(b) && SvRV(a) == SvRV(b);
+	return sv_eq(a, b);
 }
 
 static int
@@ -397,11 +442,10 @@ sig_changed(void)
 {
 	int i;
 
-	for (i = 1; i < SIG_SIZE; i++)
-		if (sig_seen[i] != PL_psig_ptr[i])
+	for (i = 1; i < SIG_SIZE + 2; i++)
+		if (!sig_same(sig_base[i], sig_now(i)))
 			return 1;
-	return sig_seen[SIG_SIZE] != PL_warnhook ||
-	    sig_seen[SIG_SIZE + 1] != PL_diehook;
+	return 0;
 }
 
 /*
@@ -545,6 +589,7 @@ static int
 run_script(void)
 {
 	int status = 0, r;
+	AV *saved;
 	dSP;
 
 	ENTER;
@@ -554,7 +599,16 @@ run_script(void)
 	/* A script starts with $! and $? clear, as under plain perl. */
 	errno = 0;
 	STATUS_ALL_SUCCESS;
-	r = call_protected(script_cv, &status);
+	/*
+	 * At a file's top level a bare shift or pop works on @ARGV.  The
+	 * script is a sub, so it is called without arguments of its own
+	 * (G_NOARGS) while @_ is @ARGV.
+	 */
+	saved = GvAV(PL_defgv);
+	GvAV(PL_defgv) = (AV *)SvREFCNT_inc_simple_NN((SV *)GvAVn(PL_argvgv));
+	r = run_protected(do_call_noargs, script_cv, &status);
+	SvREFCNT_dec((SV *)GvAV(PL_defgv));
+	GvAV(PL_defgv) = saved;
 	FREETMPS;
 	LEAVE;
 	return r ? status : 0;
@@ -574,46 +628,69 @@ leave_if_child(int status)
 	_exit(status);
 }
 
-void
-be_perl_run(struct be_script *s, const struct proto_request *req,
+int
+be_perl_begin(struct be_script *s, const struct proto_request *req,
     struct be_status *st)
 {
-	int status = 0, dummy;
-
 	st->kind = PROTO_EXITED;
+	st->code = 0;
 	st->retire = 0;
-	if (begin_request(req, &status)) {
-		st->retire = 1;
-		goto done;
-	}
-	if (script_cv == NULL && compile_script(s, &status)) {
+	if (begin_request(req, &st->code) ||
+	    (script_cv == NULL && compile_script(s, &st->code))) {
 		/* Nothing compiled: a fresh backend tries next time. */
 		st->retire = 1;
-		goto done;
+		return -1;
 	}
-	if (script_data != NULL && reset_data(&status)) {
+	return 0;
+}
+
+void
+be_perl_run(struct be_status *st)
+{
+	int dummy;
+
+	if (script_data != NULL && reset_data(&st->code)) {
 		st->retire = 1;
-		goto done;
+		return;
 	}
-	status = run_script();
-	leave_if_child(status);
+	st->code = run_script();
+	leave_if_child(st->code);
 	(void)call_glue("CGI::SpeedyCGI::_Backend::cleanup", &dummy, 0);
-	leave_if_child(status);
-done:
+	leave_if_child(st->code);
+}
+
+void
+be_perl_finish(struct be_status *st)
+{
+	int dummy;
+
 	(void)call_glue("CGI::SpeedyCGI::_Backend::finish", &dummy, 0);
 	alarm(0);
 	if (script_cv != NULL && sig_changed()) {
 		(void)call_glue("CGI::SpeedyCGI::_Backend::restore_sig", &dummy,
 		    0);
-		sig_remember();
 	}
 	STATUS_ALL_SUCCESS;
-	st->code = status;
 	if (SvTRUE(get_sv("CGI::SpeedyCGI::_Backend::piped", GV_ADD))) {
 		/* Plain perl would have died of the SIGPIPE; say so. */
 		st->kind = PROTO_KILLED;
 		st->code = SIGPIPE;
 	}
+}
+
+void
+be_perl_flush(void)
+{
+	/* What perl's own fork does first: no buffered output twice. */
+	PERL_FLUSHALL_FOR_CHILD;
+}
+
+void
+be_perl_forked(void)
+{
+	be_pid = getpid();
+	/* Children of one parent must not share a rand() sequence. */
+	PL_srand_called = FALSE;
 }
 
 void

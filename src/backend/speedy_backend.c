@@ -1,16 +1,26 @@
 /*
- * speedy_backend: a persistent perl interpreter for one script.
+ * speedy_backend: persistent perl interpreters for one script.
  *
- * speedy starts it with the control socket of the first request as
- * standard input and /dev/null as standard output and error.  It compiles
- * the script while serving that request, then waits on its own socket
- * "<TmpBase>.<uid>/<pid>.sock" for further requests, registered in the
- * queue file as idle.  It exits after Timeout idle seconds, after MaxRuns
+ * speedy starts it with the control socket of a first request as standard
+ * input and /dev/null as standard output and error.  The process started
+ * so becomes the script's *parent*: it compiles the script while that
+ * request's descriptors are its own (so compile errors reach the client),
+ * forks a child to run the request, and from then on only forks: every
+ * further backend the script needs is a copy-on-write child of a process
+ * that already holds the compiled code, not a new compilation.
+ *
+ * A child is a *backend*: it serves requests one at a time on its socket
+ * "<TmpBase>.<uid>/<pid>.sock", registered in the queue file as idle
+ * between them.  It exits after Timeout idle seconds, after MaxRuns
  * requests, when asked to (QUIT, a newer script version, SIGTERM) or when
- * the script asks for it (shutdown_next_time).
+ * the script asks for it.  The parent exits when it has been idle for
+ * Timeout seconds and has no children left, when a newer version of the
+ * script appears, or on SIGTERM; its children live on.
  */
 #include <sys/types.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 
@@ -32,7 +42,7 @@
 
 extern char **environ;
 
-static volatile sig_atomic_t got_term;
+static volatile sig_atomic_t got_term, got_chld;
 
 static struct opt_set	 opts;		/* this backend's options */
 static struct opt_perlsw perlsw;
@@ -40,9 +50,13 @@ static struct be_script	 script;
 static struct queue	 q;
 static char		 sockpath[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static int		 listenfd = -1, devnull = -1, selfpipe[2] = { -1, -1 };
-static int		 perl_started, shutdown_next, startup = 1;
+static int		 shutdown_next, startup = 1;
 static int		 ctlfd = 0;	/* the first request's control socket */
+static int		 nchildren;	/* the parent's live children */
 static pid_t		 mypid;
+static time_t		 idle_since;
+
+#define RECHECK_MS	2000	/* idle poll: reservations by dead frontends */
 
 static void __attribute__((noreturn))
 usage(void)
@@ -69,12 +83,14 @@ fatal(const char *msg)
 }
 
 static void
-on_term(int sig)
+on_signal(int sig)
 {
 	int save = errno;
 
-	(void)sig;
-	got_term = 1;
+	if (sig == SIGCHLD)
+		got_chld = 1;
+	else
+		got_term = 1;
 	(void)write(selfpipe[1], "", 1);
 	errno = save;
 }
@@ -92,7 +108,7 @@ install_signals(void)
 
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = on_term;
+	sa.sa_handler = on_signal;
 	(void)sigaction(SIGTERM, &sa, NULL);
 	(void)sigaction(SIGINT, &sa, NULL);
 	(void)sigaction(SIGHUP, &sa, NULL);
@@ -162,19 +178,65 @@ lock_queue(void)
 		fatal(msg);
 }
 
-/* Under the lock: leaves the queue and removes our socket. */
+static int
+alive(pid_t pid)
+{
+	return pid > 0 && (kill(pid, 0) == 0 || errno != ESRCH);
+}
+
+/* Under the lock: the first waiting frontend we can serve, still alive. */
+static struct queue_waiter *
+live_waiter(const struct queue_key *key)
+{
+	struct queue_waiter *w;
+
+	while ((w = queue_waiter_first(&q, key)) != NULL && !alive(w->pid))
+		queue_waiter_free(&q, w);
+	return w;
+}
+
+/*
+ * Under the lock: leaves the queue and removes our socket.  A frontend
+ * waiting for room in the pool may now start a backend: wake the first.
+ */
 static void
 unregister(void)
 {
 	struct queue_slot *s;
+	struct queue_waiter *w;
+	struct queue_key key;
+	int parent;
 
-	if ((s = my_slot()) != NULL)
+	if ((s = my_slot()) != NULL) {
+		key = s->key;
+		parent = s->state == QS_PARENT;
 		queue_slot_free(&q, s);
+		if (!parent && (w = live_waiter(&key)) != NULL)
+			queue_waiter_wake(w, QW_RETRY);
+	}
 	if (listenfd != -1) {
 		(void)unlink(sockpath);
 		(void)close(listenfd);
 		listenfd = -1;
 	}
+}
+
+/* Under the lock: idle, or straight away busy for the first waiter. */
+static void
+go_idle(struct queue_slot *s)
+{
+	struct queue_waiter *w;
+
+	s->fe_pid = 0;
+	s->state = QS_IDLE;
+	idle_since = time(NULL);
+	if ((w = live_waiter(&s->key)) == NULL)
+		return;
+	s->state = QS_BUSY;
+	s->fe_pid = w->pid;
+	s->last_start = (int64_t)time(NULL);
+	w->assigned = (int32_t)mypid;
+	queue_waiter_wake(w, QW_ASSIGNED);
 }
 
 static void __attribute__((noreturn))
@@ -184,20 +246,14 @@ leave(void)
 	exit(0);
 }
 
-/* Creates our socket and slot; the first request makes us busy. */
+/* Creates our socket (mode 0600 in the 0700 directory). */
 static void
-setup(void)
+make_socket(void)
 {
 	struct sockaddr_un sun;
-	struct queue_slot *s;
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
 	char msg[256];
 	mode_t mask;
 
-	if (queue_open(&q, opts.str[OPT_TMPBASE], getuid(), msg,
-	    sizeof(msg)) == -1)
-		fatal(msg);
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (queue_sockpath(&q, mypid, sockpath, sizeof(sockpath)) == -1)
@@ -215,46 +271,79 @@ setup(void)
 		fatal(msg);
 	}
 	(void)umask(mask);
+}
+
+/*
+ * Registers us in the queue file: as the parent, or as a backend busy for
+ * frontend fe (taking the slot that frontend reserved for us, if any).
+ */
+static void
+register_slot(int state, pid_t fe)
+{
+	struct queue_slot *s = NULL;
+	uint32_t i;
+
 	lock_queue();
-	if ((s = queue_slot_alloc(&q, mypid)) == NULL) {
+	for (i = 0; state == QS_BUSY && i < q.hdr->nused; i++)
+		if (q.slots[i].state == QS_STARTING && q.slots[i].fe_pid == fe) {
+			s = &q.slots[i];
+			break;
+		}
+	if (s == NULL && (s = queue_slot_alloc(&q, mypid)) == NULL) {
 		unregister();
 		queue_unlock(&q);
 		fatal("the queue file has no free slot");
 	}
+	memset(s, 0, sizeof(*s));
+	s->pid = (int32_t)mypid;
+	s->started = (int64_t)time(NULL);
 	s->key = script.key;
 	(void)util_strlcpy(s->key.group, opts.str[OPT_GROUP], OPT_GROUP_SIG + 1);
 	(void)util_strlcpy(s->script, script.path, sizeof(s->script));
-	s->state = QS_BUSY;
-	if (getsockopt(0, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
-		s->fe_pid = cred.pid;
+	s->state = (uint8_t)state;
+	s->fe_pid = state == QS_BUSY ? (int32_t)fe : 0;
 	s->last_start = (int64_t)time(NULL);
 	queue_unlock(&q);
 }
 
+/* The pid of the process at the other end of a Unix socket. */
+static pid_t
+peer_pid(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1)
+		return 0;
+	return cred.pid;
+}
+
 /*
- * After a request: counts it and decides whether we go back to idle or
- * exit.  Returns 1 to keep serving.
+ * After a request: counts it and decides whether we go back to idle (or
+ * on to a waiting frontend) or exit.  Returns 1 to keep serving.
  */
 static int
 end_request(const struct be_status *st)
 {
 	struct queue_slot *s;
+	struct queue_group *g;
 	int keep;
 
 	lock_queue();
 	q.hdr->nrequests++;
+	if ((g = queue_group(&q, opts.str[OPT_GROUP])) != NULL)
+		g->nrequests++;
 	keep = (s = my_slot()) != NULL && !st->retire && !shutdown_next &&
 	    !got_term && s->state != QS_DRAINING;
 	if (s != NULL) {
 		s->runs++;
 		s->last_end = (int64_t)time(NULL);
-		s->fe_pid = 0;
 		if (opts.num[OPT_MAXRUNS] > 0 &&
 		    s->runs >= (uint32_t)opts.num[OPT_MAXRUNS])
 			keep = 0;
 	}
 	if (keep)
-		s->state = QS_IDLE;
+		go_idle(s);
 	else
 		unregister();
 	queue_unlock(&q);
@@ -293,98 +382,299 @@ release_stdio(void)
 	(void)chdir("/");
 }
 
-/* Serves one connection.  Returns 1 to keep serving, 0 to exit. */
+/*
+ * Completes a request whose script has been begun (st says how that
+ * went): runs it, finishes it, answers the frontend.  Returns 1 to keep
+ * serving.
+ */
+static int
+complete(int conn, struct proto_request *req, struct be_status *st,
+    int begun)
+{
+	int keep;
+
+	if (begun)
+		be_perl_run(st);
+	be_perl_finish(st);
+	release_stdio();
+	install_signals();
+	keep = end_request(st);
+	startup = 0;
+	(void)proto_send_status(conn, st->kind, st->code);
+	(void)close(conn);
+	proto_request_free(req);
+	return keep;
+}
+
+/* Serves one connection as a backend.  Returns 1 to keep serving. */
 static int
 serve(int conn)
 {
 	struct proto_request req;
 	struct be_status st = { PROTO_EXITED, 0, 0 };
 	char msg[256];
-	int r, keep;
+	int r;
 
 	r = proto_recv(conn, &req, msg, sizeof(msg));
 	if (r != PROTO_REQUEST) {
 		/* QUIT, or a frontend that died before sending anything. */
 		(void)close(conn);
-		if (r == PROTO_QUIT || startup)
+		if (r == PROTO_QUIT)
 			return 0;
-		st.retire = 0;
 		return end_request(&st);
 	}
 	if (install_stdio(&req) == -1) {
 		st.code = 255;
 		st.retire = 1;
-	} else if (!perl_started) {
-		/* perl_parse's errors (-MNoSuchModule) reach the client. */
-		if ((st.code = be_perl_init(&perlsw)) != 0)
-			st.retire = 1;
-		else
-			perl_started = 1;
+		return complete(conn, &req, &st, 0);
 	}
-	if (perl_started)
-		be_perl_run(&script, &req, &st);
-	release_stdio();
-	install_signals();
-	keep = end_request(&st);
-	startup = 0;
-	(void)proto_send_status(conn, st.kind, st.code);
-	(void)close(conn);
-	proto_request_free(&req);
-	return keep;
+	return complete(conn, &req, &st, be_perl_begin(&script, &req,
+	    &st) == 0);
 }
 
-/* Idle and told to stop, or timed out: exit unless a frontend took us. */
+/*
+ * Under the lock, idle: frees a reservation whose frontend died before
+ * connecting, and says whether it is time to exit.
+ */
 static int
-may_exit_idle(void)
+idle_check(void)
 {
 	struct queue_slot *s;
-	int go;
+	time_t now = time(NULL);
 
-	lock_queue();
-	s = my_slot();
-	go = s == NULL || s->state != QS_BUSY;
-	if (go)
-		unregister();
-	queue_unlock(&q);
-	return go;
+	if ((s = my_slot()) == NULL)
+		return 1;
+	if (s->state == QS_BUSY && !alive(s->fe_pid))
+		go_idle(s);
+	if (s->state != QS_IDLE)
+		return 0;
+	return got_term || (opts.num[OPT_TIMEOUT] > 0 &&
+	    now - idle_since >= opts.num[OPT_TIMEOUT]);
 }
 
-/* Waits for connections until it is time to go. */
-static void
-serve_loop(void)
+/* Waits for events on fd and the self-pipe; returns poll's result. */
+static int
+wait_event(int fd, int ms, int *ready)
 {
 	struct pollfd pfd[2];
-	struct ucred cred;
-	socklen_t len;
 	char buf[16];
-	int n, conn;
+	int n;
+
+	pfd[0].fd = fd;
+	pfd[1].fd = selfpipe[0];
+	pfd[0].events = pfd[1].events = POLLIN;
+	n = poll(pfd, 2, ms);
+	if (n > 0 && (pfd[1].revents & POLLIN))
+		while (read(selfpipe[0], buf, sizeof(buf)) > 0)
+			;
+	*ready = n > 0 && (pfd[0].revents & POLLIN);
+	return n;
+}
+
+/* Accepts a connection from a process of our own uid, or returns -1. */
+static int
+accept_peer(void)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	int conn;
+
+	if ((conn = accept4(listenfd, NULL, NULL, SOCK_CLOEXEC)) == -1)
+		return -1;
+	if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 ||
+	    cred.uid != getuid()) {
+		(void)close(conn);
+		return -1;
+	}
+	return conn;
+}
+
+/* A backend's life: requests until it is time to go. */
+static void __attribute__((noreturn))
+backend_loop(void)
+{
+	int conn, ready, done;
 
 	for (;;) {
-		pfd[0].fd = listenfd;
-		pfd[1].fd = selfpipe[0];
-		pfd[0].events = pfd[1].events = POLLIN;
-		n = poll(pfd, 2, opts.num[OPT_TIMEOUT] > 0 ?
-		    (int)opts.num[OPT_TIMEOUT] * 1000 : -1);
-		if (n == -1 && errno != EINTR)
-			return;
-		if (pfd[1].revents & POLLIN)
-			while (read(selfpipe[0], buf, sizeof(buf)) > 0)
-				;
-		if ((got_term || n == 0) && may_exit_idle())
-			return;
-		if (n <= 0 || !(pfd[0].revents & POLLIN))
-			continue;
-		if ((conn = accept4(listenfd, NULL, NULL, SOCK_CLOEXEC)) == -1)
-			continue;
-		len = sizeof(cred);
-		if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 ||
-		    cred.uid != getuid()) {
-			(void)close(conn);
+		(void)wait_event(listenfd, RECHECK_MS, &ready);
+		if (!ready) {
+			lock_queue();
+			if ((done = idle_check()) != 0)
+				unregister();
+			queue_unlock(&q);
+			if (done)
+				leave();
 			continue;
 		}
-		if (!serve(conn))
-			return;
+		if ((conn = accept_peer()) != -1 && !serve(conn)) {
+			lock_queue();
+			unregister();
+			queue_unlock(&q);
+			leave();
+		}
 	}
+}
+
+/*
+ * In a child the parent just forked: a backend of its own, with its own
+ * socket and self-pipe, registered busy for the frontend being served.
+ */
+static void
+become_backend(int conn)
+{
+	struct sigaction sa;
+
+	mypid = getpid();
+	be_perl_forked();
+	(void)prctl(PR_SET_NAME, "speedy_backend", 0, 0, 0);
+	if (listenfd != -1)
+		(void)close(listenfd);
+	listenfd = -1;
+	(void)close(selfpipe[0]);
+	(void)close(selfpipe[1]);
+	if (pipe2(selfpipe, O_CLOEXEC | O_NONBLOCK) == -1)
+		fatal(strerror(errno));
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	(void)sigaction(SIGCHLD, &sa, NULL);
+	got_term = got_chld = 0;
+	nchildren = 0;
+	make_socket();
+	register_slot(QS_BUSY, peer_pid(conn));
+}
+
+/* Parent: reaps children that exited. */
+static void
+reap(void)
+{
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		nchildren--;
+	got_chld = 0;
+}
+
+/*
+ * Parent: serves a fork request (a frontend that found no idle backend
+ * connected to us).  The child handles the request; the parent goes on.
+ * Returns 0 if the parent should exit (QUIT).
+ */
+static int
+fork_backend(int conn)
+{
+	struct proto_request req;
+	char msg[256];
+	pid_t pid;
+	int r;
+
+	r = proto_recv(conn, &req, msg, sizeof(msg));
+	if (r != PROTO_REQUEST) {
+		(void)close(conn);
+		return r != PROTO_QUIT;
+	}
+	be_perl_flush();
+	if ((pid = fork()) == -1) {
+		(void)proto_send_error(conn, "cannot fork a backend");
+		(void)close(conn);
+		proto_request_free(&req);
+		return 1;
+	}
+	if (pid == 0) {
+		struct be_status st = { PROTO_EXITED, 0, 0 };
+		int begun;
+
+		become_backend(conn);
+		begun = install_stdio(&req) == 0 &&
+		    be_perl_begin(&script, &req, &st) == 0;
+		if (!begun && st.code == 0) {
+			st.code = 255;
+			st.retire = 1;
+		}
+		if (complete(conn, &req, &st, begun))
+			backend_loop();
+		leave();
+	}
+	nchildren++;
+	(void)close(conn);
+	proto_request_free(&req);
+	return 1;
+}
+
+/* The parent's life: fork backends until it is time to go. */
+static void __attribute__((noreturn))
+parent_loop(void)
+{
+	int conn, ready, n, ms;
+
+	idle_since = time(NULL);
+	for (;;) {
+		ms = opts.num[OPT_TIMEOUT] > 0 ?
+		    (int)opts.num[OPT_TIMEOUT] * 1000 : -1;
+		n = wait_event(listenfd, ms, &ready);
+		if (got_chld)
+			reap();
+		if (got_term || (n == 0 && nchildren == 0 &&
+		    time(NULL) - idle_since >= opts.num[OPT_TIMEOUT]))
+			break;
+		if (!ready || (conn = accept_peer()) == -1)
+			continue;
+		idle_since = time(NULL);
+		if (!fork_backend(conn))
+			break;
+	}
+	lock_queue();
+	unregister();
+	queue_unlock(&q);
+	leave();
+}
+
+/*
+ * The first request: compile while its descriptors are ours, then hand
+ * the request to a forked child and become the parent.  A script that
+ * does not compile gets its error and status here, and we exit.
+ */
+static void __attribute__((noreturn))
+first_request(int conn)
+{
+	struct proto_request req;
+	struct be_status st = { PROTO_EXITED, 0, 0 };
+	char msg[256];
+	pid_t pid;
+	int r;
+
+	if ((r = proto_recv(conn, &req, msg, sizeof(msg))) != PROTO_REQUEST)
+		exit(r == -1 ? 1 : 0);
+	if (install_stdio(&req) == -1)
+		fatal(strerror(errno));
+	if ((st.code = be_perl_init(&perlsw)) != 0 ||
+	    be_perl_begin(&script, &req, &st) == -1) {
+		/* perl printed why on the client's stderr. */
+		if (st.code == 0)
+			st.code = 255;
+		st.retire = 1;
+		release_stdio();
+		(void)proto_send_status(conn, st.kind, st.code);
+		exit(0);
+	}
+	be_perl_flush();
+	if ((pid = fork()) == -1)
+		fatal("cannot fork a backend");
+	if (pid == 0) {
+		become_backend(conn);
+		if (complete(conn, &req, &st, 1))
+			backend_loop();
+		leave();
+	}
+	nchildren++;
+	startup = 0;
+	/* ps and speedy-admin tell the parent from its backends by name. */
+	(void)prctl(PR_SET_NAME, "speedy_parent", 0, 0, 0);
+	(void)close(conn);
+	be_perl_finish(&st);	/* closes the handles; nothing is buffered */
+	release_stdio();
+	proto_request_free(&req);
+	install_signals();
+	make_socket();
+	register_slot(QS_PARENT, 0);
+	parent_loop();
 }
 
 int
@@ -392,6 +682,7 @@ main(int argc, char **argv)
 {
 	static char *words[OPT_MAX_PERLSW * 2 + 64];
 	struct opt_cmdline cl;
+	struct sigaction sa;
 	char msg[512];
 	const char *path;
 	int conn;
@@ -416,18 +707,18 @@ main(int argc, char **argv)
 	    (devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
 		fatal(strerror(errno));
 	install_signals();
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	(void)sigaction(SIGCHLD, &sa, NULL);
 	if (be_script_load(&script, path, msg, sizeof(msg)) == -1)
 		fatal(msg);
-	setup();
+	if (queue_open(&q, opts.str[OPT_TMPBASE], getuid(), msg,
+	    sizeof(msg)) == -1)
+		fatal(msg);
 	/* The first request arrives on stdin; free fd 0 for its stdin. */
 	if ((conn = fcntl(0, F_DUPFD_CLOEXEC, 3)) == -1)
 		fatal(strerror(errno));
 	ctlfd = conn;
 	(void)dup2(devnull, 0);
-	if (serve(conn))
-		serve_loop();
-	lock_queue();
-	unregister();
-	queue_unlock(&q);
-	leave();
+	first_request(conn);
 }

@@ -4,6 +4,9 @@
 #include <sys/types.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include <linux/futex.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,19 +15,24 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "opt.h"
 #include "queue.h"
 #include "util.h"
 
 #define QUEUE_MAGIC	"SPEEDYQ"
 #define QUEUE_SIZE	(sizeof(struct queue_header) + \
-			    QUEUE_NSLOTS * sizeof(struct queue_slot))
+			    QUEUE_NSLOTS * sizeof(struct queue_slot) + \
+			    QUEUE_NWAITERS * sizeof(struct queue_waiter) + \
+			    QUEUE_NGROUPS * sizeof(struct queue_group))
 
 /* The layout is part of the version: a change here must bump it. */
 _Static_assert(sizeof(struct queue_header) == 128, "header layout");
 _Static_assert(sizeof(struct queue_slot) == 256, "slot layout");
+_Static_assert(sizeof(struct queue_waiter) == 96, "waiter layout");
+_Static_assert(sizeof(struct queue_group) == 40, "group layout");
 
 static const char *state_names[QS__COUNT] = {
-	"free", "starting", "idle", "busy", "draining"
+	"free", "starting", "idle", "busy", "draining", "parent"
 };
 
 const char *
@@ -179,7 +187,8 @@ header_valid(const struct queue *q)
 	    h->version != QUEUE_VERSION ||
 	    h->hdrsize != sizeof(struct queue_header) ||
 	    h->slotsize != sizeof(struct queue_slot) ||
-	    h->nslots != QUEUE_NSLOTS || h->nused > QUEUE_NSLOTS)
+	    h->nslots != QUEUE_NSLOTS || h->nused > QUEUE_NSLOTS ||
+	    h->nwaiters > QUEUE_NWAITERS)
 		return 0;
 	for (i = 0; i < h->nused; i++)
 		if (q->slots[i].state >= QS__COUNT ||
@@ -236,6 +245,8 @@ queue_lock(struct queue *q, char *err, size_t errlen)
 			goto fail;
 		q->hdr = p;
 		q->slots = (struct queue_slot *)(q->hdr + 1);
+		q->waiters = (struct queue_waiter *)(q->slots + QUEUE_NSLOTS);
+		q->groups = (struct queue_group *)(q->waiters + QUEUE_NWAITERS);
 	}
 	if (fresh)
 		init_header(q->hdr, fresh == 2);
@@ -301,17 +312,116 @@ queue_sockpath(const struct queue *q, pid_t pid, char *buf, size_t len)
 	return util_fmt(buf, len, "%s/%ld.sock", q->dir, (long)pid);
 }
 
+static int
+same_group(const struct queue_key *a, const struct queue_key *b)
+{
+	return strncmp(a->group, b->group, QUEUE_GROUPLEN) == 0;
+}
+
+static int
+is_none(const struct queue_key *k)
+{
+	return strncmp(k->group, QUEUE_GROUP_NONE, QUEUE_GROUPLEN) == 0;
+}
+
 int
 queue_key_same_script(const struct queue_key *a, const struct queue_key *b)
 {
-	return a->pathhash == b->pathhash &&
-	    strncmp(a->group, b->group, QUEUE_GROUPLEN) == 0;
+	return same_group(a, b) && (!is_none(a) || a->pathhash == b->pathhash);
 }
 
 int
 queue_key_match(const struct queue_key *a, const struct queue_key *b)
 {
-	return a->dev == b->dev && a->ino == b->ino &&
-	    a->mtime_sec == b->mtime_sec && a->mtime_nsec == b->mtime_nsec &&
-	    strncmp(a->group, b->group, QUEUE_GROUPLEN) == 0;
+	return same_group(a, b) && (!is_none(a) ||
+	    (a->dev == b->dev && a->ino == b->ino &&
+	    a->mtime_sec == b->mtime_sec && a->mtime_nsec == b->mtime_nsec));
+}
+
+struct queue_group *
+queue_group(struct queue *q, const char *name)
+{
+	struct queue_group *g, *free = NULL;
+	int i;
+
+	for (i = 0; i < QUEUE_NGROUPS; i++) {
+		g = &q->groups[i];
+		if (g->name[0] == '\0') {
+			if (free == NULL)
+				free = g;
+		} else if (strncmp(g->name, name, QUEUE_GROUPLEN) == 0)
+			return g;
+	}
+	if (free != NULL) {
+		memset(free, 0, sizeof(*free));
+		(void)util_strlcpy(free->name, name, OPT_GROUP_SIG + 1);
+	}
+	return free;
+}
+
+struct queue_waiter *
+queue_waiter_add(struct queue *q, pid_t pid, const struct queue_key *key)
+{
+	struct queue_waiter *w;
+	uint32_t i;
+
+	for (i = 0; i < QUEUE_NWAITERS; i++) {
+		w = &q->waiters[i];
+		if (i < q->hdr->nwaiters && w->pid != 0)
+			continue;
+		memset(w, 0, sizeof(*w));
+		w->pid = (int32_t)pid;
+		w->seq = ++q->hdr->seq;
+		w->key = *key;
+		w->since = (int64_t)time(NULL);
+		if (i >= q->hdr->nwaiters)
+			q->hdr->nwaiters = i + 1;
+		return w;
+	}
+	return NULL;
+}
+
+void
+queue_waiter_free(struct queue *q, struct queue_waiter *w)
+{
+	memset(w, 0, sizeof(*w));
+	while (q->hdr->nwaiters > 0 &&
+	    q->waiters[q->hdr->nwaiters - 1].pid == 0)
+		q->hdr->nwaiters--;
+}
+
+struct queue_waiter *
+queue_waiter_first(struct queue *q, const struct queue_key *a)
+{
+	struct queue_waiter *w, *best = NULL;
+	uint32_t i;
+
+	for (i = 0; i < q->hdr->nwaiters; i++) {
+		w = &q->waiters[i];
+		if (w->pid == 0 || w->futex != QW_WAITING ||
+		    !queue_key_match(a, &w->key))
+			continue;
+		if (best == NULL || w->seq < best->seq)
+			best = w;
+	}
+	return best;
+}
+
+void
+queue_waiter_wake(struct queue_waiter *w, uint32_t how)
+{
+	__atomic_store_n(&w->futex, how, __ATOMIC_SEQ_CST);
+	(void)syscall(SYS_futex, &w->futex, FUTEX_WAKE, 1, NULL, NULL, 0);
+}
+
+void
+queue_waiter_sleep(struct queue_waiter *w, int ms)
+{
+	struct timespec ts;
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	/* Shared (not private) futex: the word lives in a shared mapping. */
+	(void)syscall(SYS_futex, &w->futex, FUTEX_WAIT, QW_WAITING, &ts,
+	    NULL, 0);
 }

@@ -18,8 +18,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define QUEUE_VERSION	1
-#define QUEUE_NSLOTS	1024
+#define QUEUE_VERSION	2
+#define QUEUE_NSLOTS	1024	/* backends and parents */
+#define QUEUE_NWAITERS	1024	/* frontends waiting for MaxBackends */
+#define QUEUE_NGROUPS	64	/* per-group counters */
 #define QUEUE_GROUPLEN	16	/* holds the 12 significant characters */
 #define QUEUE_SCRIPTLEN	160	/* script path as shown by speedy-admin */
 
@@ -29,10 +31,18 @@ enum queue_state {
 	QS_IDLE,	/* waiting in accept() for a frontend */
 	QS_BUSY,	/* running a request for fe_pid */
 	QS_DRAINING,	/* finish the current request, then exit */
+	QS_PARENT,	/* holds the compiled script; forks new backends */
 	QS__COUNT
 };
 
-/* What a backend runs: a group and, for group "none", one script version. */
+/* The "none" group: every script has its own backends. */
+#define QUEUE_GROUP_NONE	"none"
+
+/*
+ * What a backend runs: a group and, for group "none", one script version
+ * (a backend of a named group runs any script of the group; the script
+ * fields then describe the request, for matching by the backend itself).
+ */
 struct queue_key {
 	char		group[QUEUE_GROUPLEN];
 	uint64_t	dev, ino;
@@ -53,6 +63,34 @@ struct queue_slot {
 	char		script[QUEUE_SCRIPTLEN];
 };
 
+/*
+ * A frontend waiting because MaxBackends backends are busy.  It sleeps on
+ * the futex word; a backend that becomes idle assigns itself (assigned,
+ * futex = QW_ASSIGNED), one that exits leaves room (futex = QW_RETRY).
+ */
+struct queue_waiter {
+	int32_t		pid;		/* 0: free */
+	uint32_t	futex;		/* QW_* */
+	uint64_t	seq;		/* arrival order */
+	struct queue_key key;
+	int32_t		assigned;	/* pid of the backend now ours */
+	int32_t		pad;
+	int64_t		since;		/* time(), start of the wait */
+	char		reserved[8];
+};
+
+#define QW_WAITING	0
+#define QW_ASSIGNED	1
+#define QW_RETRY	2
+
+/* Counters an operator wants per group. */
+struct queue_group {
+	char		name[QUEUE_GROUPLEN];	/* "" : free */
+	uint64_t	nrequests;	/* requests completed */
+	uint64_t	nmaxhit;	/* times a frontend waited for MaxBackends */
+	uint64_t	nspawned;	/* backends started or forked */
+};
+
 struct queue_header {
 	char		magic[8];
 	uint32_t	version;
@@ -60,13 +98,15 @@ struct queue_header {
 	uint32_t	slotsize;
 	uint32_t	nslots;
 	uint32_t	nused;		/* slots [0, nused) may be in use */
-	uint32_t	pad;
+	uint32_t	nwaiters;	/* waiters [0, nwaiters) may be in use */
 	int64_t		created;
 	uint64_t	nspawned;	/* backends started */
 	uint64_t	nrequests;	/* requests completed */
 	uint64_t	nreclaimed;	/* slots of dead backends reclaimed */
 	uint64_t	nrebuilt;	/* times the file was found corrupt */
-	char		reserved[56];
+	uint64_t	seq;		/* last waiter sequence number */
+	uint64_t	nmaxhit;	/* times a frontend waited for MaxBackends */
+	char		reserved[40];
 };
 
 struct queue {
@@ -74,6 +114,8 @@ struct queue {
 	int			 fd;
 	struct queue_header	*hdr;
 	struct queue_slot	*slots;
+	struct queue_waiter	*waiters;
+	struct queue_group	*groups;
 	char			 dir[128];
 };
 
@@ -108,12 +150,39 @@ struct queue_slot *queue_slot_find(struct queue *q, pid_t pid);
 /* Formats the socket path of backend pid into buf; returns 0 or -1. */
 int	queue_sockpath(const struct queue *q, pid_t pid, char *buf, size_t len);
 
-/* Returns 1 if two keys name the same group and script version. */
+/*
+ * Returns 1 if a backend of key a can serve a request of key b: the same
+ * named group, or in group "none" the same script version.
+ */
 int	queue_key_match(const struct queue_key *a, const struct queue_key *b);
 
-/* Returns 1 if two keys name the same group and script path. */
+/*
+ * Returns 1 if a and b share a pool (the same named group, or in group
+ * "none" the same script path, any version): MaxBackends counts a pool.
+ */
 int	queue_key_same_script(const struct queue_key *a,
 	    const struct queue_key *b);
+
+/* Under the lock: the counters of a group, created if needed, or NULL. */
+struct queue_group *queue_group(struct queue *q, const char *name);
+
+/* Under the lock: a new waiter for pid with the next sequence number. */
+struct queue_waiter *queue_waiter_add(struct queue *q, pid_t pid,
+	    const struct queue_key *key);
+void	queue_waiter_free(struct queue *q, struct queue_waiter *w);
+
+/* Under the lock: the earliest waiter whose key b matches key a. */
+struct queue_waiter *queue_waiter_first(struct queue *q,
+	    const struct queue_key *a);
+
+/* Sets a waiter's futex word and wakes it. */
+void	queue_waiter_wake(struct queue_waiter *w, uint32_t how);
+
+/*
+ * Sleeps (without the lock) until the waiter is woken or ms milliseconds
+ * pass.
+ */
+void	queue_waiter_sleep(struct queue_waiter *w, int ms);
 
 /* Human name of a state ("idle"). */
 const char *queue_state_name(int state);

@@ -63,7 +63,7 @@ connect_slot(struct queue *q, struct queue_slot *s)
 	return fd;
 }
 
-/* Asks an idle backend of an outdated script version to exit. */
+/* Asks an idle backend or a parent of an outdated script version to exit. */
 static void
 retire_slot(struct queue *q, struct queue_slot *s)
 {
@@ -113,7 +113,7 @@ take_idle(struct queue *q, const struct queue_key *key)
 		    !queue_key_same_script(&s->key, key))
 			continue;
 		if (!queue_key_match(&s->key, key)) {
-			if (s->state == QS_IDLE)
+			if (s->state == QS_IDLE || s->state == QS_PARENT)
 				retire_slot(q, s);
 			else if (s->state == QS_BUSY)
 				s->state = QS_DRAINING;
@@ -236,20 +236,145 @@ grow_pipes(const struct opt_set *o)
 		(void)fcntl(0, F_SETPIPE_SZ, (int)o->num[OPT_BUFSIZPOST]);
 }
 
-/* Finds an idle backend or starts one; returns the control socket. */
+/* Under the lock: the backends (not parents) of key's pool. */
+static int
+count_pool(struct queue *q, const struct queue_key *key)
+{
+	uint32_t i;
+	int n = 0;
+
+	for (i = 0; i < q->hdr->nused; i++)
+		if (q->slots[i].state != QS_FREE &&
+		    q->slots[i].state != QS_PARENT &&
+		    queue_key_same_script(&q->slots[i].key, key))
+			n++;
+	return n;
+}
+
+/* Under the lock: the parent holding this script version, if any. */
+static struct queue_slot *
+find_parent(struct queue *q, const struct queue_key *key)
+{
+	uint32_t i;
+
+	for (i = 0; i < q->hdr->nused; i++)
+		if (q->slots[i].state == QS_PARENT &&
+		    queue_key_match(&q->slots[i].key, key))
+			return &q->slots[i];
+	return NULL;
+}
+
+/* True if an older live waiter of the same pool is ahead of w. */
+static int
+someone_ahead(struct queue *q, const struct queue_waiter *w)
+{
+	const struct queue_waiter *o;
+	uint32_t i;
+
+	for (i = 0; i < q->hdr->nwaiters; i++) {
+		o = &q->waiters[i];
+		if (o == w || o->pid == 0 || o->seq > w->seq ||
+		    !queue_key_same_script(&o->key, &w->key))
+			continue;
+		if (kill(o->pid, 0) == -1 && errno == ESRCH)
+			queue_waiter_free(q, (struct queue_waiter *)o);
+		else
+			return 1;
+	}
+	return 0;
+}
+
+static void
+lock_or_die(struct queue *q)
+{
+	char msg[512];
+
+	if (queue_lock(q, msg, sizeof(msg)) == -1)
+		errx(FE_EXIT_FAIL, "%s", msg);
+}
+
+/*
+ * Under the lock, with no idle backend: waits until MaxBackends leaves
+ * room (returns -1, lock held) or a backend that became idle takes us
+ * (returns its connected socket, lock held).  Waiters are served in
+ * arrival order; one that is killed is found dead and dropped.
+ */
+static int
+wait_turn(struct queue *q, const struct fe_request *req)
+{
+	struct queue_waiter *w;
+	struct queue_slot *s;
+	struct queue_group *g;
+	pid_t me = getpid();
+	int fd;
+
+	if ((w = queue_waiter_add(q, me, &req->key)) == NULL)
+		errx(FE_EXIT_FAIL, "too many requests waiting for a backend");
+	q->hdr->nmaxhit++;
+	if ((g = queue_group(q, req->key.group)) != NULL)
+		g->nmaxhit++;
+	for (;;) {
+		queue_unlock(q);
+		/* The timeout only guards against a lost wake-up. */
+		queue_waiter_sleep(w, 1000);
+		lock_or_die(q);
+		if (w->pid != me)	/* the file was rebuilt */
+			w = queue_waiter_add(q, me, &req->key);
+		if (w == NULL)
+			errx(FE_EXIT_FAIL, "lost my place in the queue file");
+		if (w->futex == QW_ASSIGNED) {
+			s = queue_slot_find(q, w->assigned);
+			queue_waiter_free(q, w);
+			if (s != NULL && s->fe_pid == me &&
+			    (fd = connect_slot(q, s)) != -1)
+				return fd;
+			return wait_turn(q, req);
+		}
+		w->futex = QW_WAITING;
+		if (count_pool(q, &req->key) < req->opts.num[OPT_MAXBACKENDS] &&
+		    !someone_ahead(q, w)) {
+			queue_waiter_free(q, w);
+			return -1;
+		}
+	}
+}
+
+/*
+ * Finds an idle backend, or the parent that forks one, or starts a new
+ * parent; returns the control socket to send the request on.
+ */
 static int
 get_backend(struct fe_request *req)
 {
+	struct queue_slot *p;
+	struct queue_group *g;
 	char msg[512];
 	struct queue q;
 	int fd;
 
 	if (queue_open(&q, req->opts.str[OPT_TMPBASE], getuid(), msg,
-	    sizeof(msg)) == -1 || queue_lock(&q, msg, sizeof(msg)) == -1)
+	    sizeof(msg)) == -1)
 		errx(FE_EXIT_FAIL, "%s", msg);
+	lock_or_die(&q);
 	if ((fd = take_idle(&q, &req->key)) == -1) {
 		reclaim_dead(&q);
+		if (req->opts.num[OPT_MAXBACKENDS] > 0 &&
+		    count_pool(&q, &req->key) >= req->opts.num[OPT_MAXBACKENDS])
+			fd = wait_turn(&q, req);
+	}
+	if (fd == -1) {
+		/* Reserve the pool place the new backend will take. */
+		if ((p = queue_slot_alloc(&q, getpid())) != NULL) {
+			p->key = req->key;
+			p->fe_pid = (int32_t)getpid();
+			(void)util_strlcpy(p->script, req->script,
+			    sizeof(p->script));
+		}
 		q.hdr->nspawned++;
+		if ((g = queue_group(&q, req->key.group)) != NULL)
+			g->nspawned++;
+		if ((p = find_parent(&q, &req->key)) != NULL)
+			fd = connect_slot(&q, p);
 	}
 	queue_unlock(&q);
 	queue_close(&q);

@@ -23,7 +23,9 @@
 #include "unit.h"
 
 #define QSIZE	(sizeof(struct queue_header) + \
-		    QUEUE_NSLOTS * sizeof(struct queue_slot))
+		    QUEUE_NSLOTS * sizeof(struct queue_slot) + \
+		    QUEUE_NWAITERS * sizeof(struct queue_waiter) + \
+		    QUEUE_NGROUPS * sizeof(struct queue_group))
 
 static char top[] = "/tmp/speedy-unit-queue.XXXXXX";
 static char err[1024];
@@ -80,6 +82,7 @@ hdr_ok(const struct queue *q)
 	    h->hdrsize == sizeof(struct queue_header) &&
 	    h->slotsize == sizeof(struct queue_slot) &&
 	    h->nslots == QUEUE_NSLOTS && h->nused <= QUEUE_NSLOTS &&
+	    h->nwaiters <= QUEUE_NWAITERS &&
 	    q->slots == (struct queue_slot *)(h + 1);
 }
 

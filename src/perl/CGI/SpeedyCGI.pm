@@ -43,13 +43,19 @@ sub add_shutdown_handler {
 sub set_shutdown_handler {
     my ($self, $code) = @_;
     _need_code($code, 'set_shutdown_handler');
+    my $old = $_shutdown[-1];
     @_shutdown = ($code);
-    return;
+    return $old;
 }
 
 sub shutdown_next_time {
     _shutdown_next_time() if $i_am_speedy;
     return;
+}
+
+sub shutdown_now {
+    _shutdown_now() if $i_am_speedy;
+    exit 0;
 }
 
 sub getopt {
@@ -130,8 +136,15 @@ the client.  Under plain perl the handlers run at END time.
 =item $sp->add_shutdown_handler(CODE), $sp->set_shutdown_handler(CODE)
 
 Calls CODE when the interpreter exits (idle timeout, MaxRuns, a signal).
-set_shutdown_handler replaces all handlers added before.  Under plain perl
-they run at END time.
+set_shutdown_handler replaces all handlers added before and returns the
+last of them (undef if there was none).  Under plain perl they run at END
+time.
+
+=item $sp->shutdown_now
+
+Ends the current request at once, as C<exit 0> would (cleanup handlers
+still run), and makes the interpreter exit, running the shutdown handlers.
+It does not return.  Under plain perl it is C<exit 0>.
 
 =item $sp->shutdown_next_time
 

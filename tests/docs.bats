@@ -1,0 +1,193 @@
+#!/usr/bin/env bats
+# The documentation: the man pages are clean for "mandoc -Tlint", each
+# SYNOPSIS is its program's usage message, and the option lists of the
+# README and of speedy(1) are the option table itself (tools/optdoc).
+# Against the build tree it checks the pages make built (man/); with
+# SPEEDY_INSTALLED=1 the installed pages and programs.
+
+load helpers
+
+setup() {
+	speedy_setup
+	if ! command -v mandoc >/dev/null 2>&1; then
+		echo "mandoc not found; install the Debian package mandoc" >&2
+		return 1
+	fi
+	BACKEND=${SPEEDY_BACKENDPROG:-$(dirname "$SPEEDY")/speedy_backend}
+	OPTDOC=$TOP/tools/optdoc
+	if [ -n "${SPEEDY_INSTALLED:-}" ]; then
+		local man
+		man=$(dirname "$(dirname "$SPEEDY")")/share/man
+		SPEEDY_1=$(installed_page "$man/man1/speedy.1")
+		BACKEND_1=$(installed_page "$man/man1/speedy_backend.1")
+		MODULE_3=$(installed_page "$man/man3/CGI::SpeedyCGI.3pm")
+	else
+		SPEEDY_1=$TOP/man/speedy.1
+		BACKEND_1=$TOP/man/speedy_backend.1
+		MODULE_3=$TOP/man/CGI-SpeedyCGI.3pm
+	fi
+}
+
+teardown() {
+	speedy_teardown
+}
+
+# installed_page PATH: PATH.gz or PATH, whichever is installed.
+installed_page() {
+	if [ -e "$1.gz" ]; then
+		echo "$1.gz"
+	else
+		echo "$1"
+	fi
+}
+
+# need_page PATH: fails with a hint unless the page exists.
+need_page() {
+	if [ ! -f "$1" ]; then
+		echo "$1 is missing (run make, or install the package)"
+		return 1
+	fi
+}
+
+# need_optdoc: skips when tools/optdoc was not built (the suites run
+# against installed programs from an unbuilt tree, as autopkgtest does;
+# the build ran these checks).
+need_optdoc() {
+	[ -x "$OPTDOC" ] || skip "tools/optdoc is not built"
+}
+
+# source_of PAGE: the page's source text (pages may be installed gzipped).
+source_of() {
+	case $1 in
+	*.gz) gzip -dc "$1" ;;
+	*) cat "$1" ;;
+	esac
+}
+
+# lint PAGE [MANDOC-OPTIONS]: what "mandoc -Tlint" says about PAGE, except
+# the messages that depend on the manuals installed on this machine rather
+# than on the page: cross references it cannot resolve (perl(1) needs
+# perl-doc, and mandoc does not look for Debian's 3pm pages in man3) and a
+# stale mandoc.db.
+lint() {
+	local page=$1
+	shift
+	mandoc -Tlint "$@" "$page" 2>&1 |
+	    grep -v -e 'STYLE: referenced manual not found' \
+	    -e 'outdated mandoc.db' || true
+}
+
+# normalize: one line, runs of white space as one blank, none at the ends.
+normalize() {
+	tr -s ' \t\n' '   ' | sed -e 's/^ //' -e 's/ $//'
+}
+
+# synopsis PAGE: the SYNOPSIS as mandoc renders it, normalized.
+synopsis() {
+	mandoc -Tascii -Owidth=500 "$1" | sed 's/.\x08//g' |
+	    awk '/^SYNOPSIS$/ { on = 1; next } on && /^[^ ]/ { exit } on' |
+	    normalize
+}
+
+# usage_of OUTPUT: the usage message in a program's OUTPUT, without
+# "usage: ", normalized.
+usage_of() {
+	printf '%s\n' "$1" | sed -n '/^usage: /,$p' | sed '1s/^usage: //' |
+	    normalize
+}
+
+# section SOURCE NAME: the mdoc source of section NAME (without .Sh).
+section() {
+	printf '%s\n' "$1" |
+	    awk -v sh=".Sh $2" '$0 == sh { on = 1; next } on && /^\.Sh / { exit } on'
+}
+
+@test "speedy(1) is clean for mandoc -Tlint" {
+	need_page "$SPEEDY_1"
+	out=$(lint "$SPEEDY_1")
+	if [ -n "$out" ]; then
+		printf '%s\n' "$out"
+		return 1
+	fi
+}
+
+@test "speedy_backend(1) is clean for mandoc -Tlint" {
+	need_page "$BACKEND_1"
+	out=$(lint "$BACKEND_1")
+	if [ -n "$out" ]; then
+		printf '%s\n' "$out"
+		return 1
+	fi
+}
+
+@test "CGI::SpeedyCGI(3pm), made by pod2man, has no mandoc warnings or errors" {
+	# Style notes are pod2man's (lower case title, long lines), not the POD's.
+	need_page "$MODULE_3"
+	out=$(lint "$MODULE_3" -W warning)
+	if [ -n "$out" ]; then
+		printf '%s\n' "$out"
+		return 1
+	fi
+	# And it is the module's page, not an empty one.
+	mandoc -Tascii "$MODULE_3" | sed 's/.\x08//g' | grep -q 'register_cleanup'
+}
+
+@test "speedy(1) SYNOPSIS is the usage message of speedy" {
+	need_page "$SPEEDY_1"
+	status=0
+	out=$("$SPEEDY" 2>&1) || status=$?
+	[ "$status" -eq 2 ]
+	usage=$(usage_of "$out")
+	[ -n "$usage" ]
+	page=$(synopsis "$SPEEDY_1")
+	if [ "$page" != "$usage" ]; then
+		printf 'SYNOPSIS:\n%s\nusage:\n%s\n' "$page" "$usage"
+		return 1
+	fi
+}
+
+@test "speedy_backend(1) SYNOPSIS is the usage message of speedy_backend" {
+	need_page "$BACKEND_1"
+	status=0
+	out=$("$BACKEND" </dev/null 2>&1) || status=$?
+	[ "$status" -eq 2 ]
+	usage=$(usage_of "$out")
+	[ -n "$usage" ]
+	page=$(synopsis "$BACKEND_1")
+	if [ "$page" != "$usage" ]; then
+		printf 'SYNOPSIS:\n%s\nusage:\n%s\n' "$page" "$usage"
+		return 1
+	fi
+}
+
+@test "README's options table is tools/optdoc markdown" {
+	need_optdoc
+	readme=$(sed -n '/^<!-- options table/,/^<!-- end of options table -->/p' \
+	    "$TOP/README.md" | sed -e '1d' -e '$d')
+	[ -n "$readme" ]
+	table=$("$OPTDOC" markdown)
+	if [ "$readme" != "$table" ]; then
+		diff <(printf '%s\n' "$readme") <(printf '%s\n' "$table") || true
+		return 1
+	fi
+}
+
+@test "speedy(1) OPTIONS is tools/optdoc mdoc" {
+	need_optdoc
+	need_page "$SPEEDY_1"
+	src=$(source_of "$SPEEDY_1")
+	options=$(section "$src" OPTIONS)
+	[ -n "$options" ]
+	# The page names the configured bindir where the table says $(bindir):
+	# the directory of the default backend, listed under FILES.
+	bindir=$(section "$src" FILES | sed -n 's#^\.It Pa \(/.*\)/speedy_backend$#\1#p')
+	[ -n "$bindir" ]
+	if [ -n "${SPEEDY_INSTALLED:-}" ]; then
+		[ "$bindir" = "$(dirname "$SPEEDY")" ]
+	fi
+	table=$("$OPTDOC" mdoc | sed "s#\\\$(bindir)#$bindir#g")
+	if [ "$options" != "$table" ]; then
+		diff <(printf '%s\n' "$options") <(printf '%s\n' "$table") || true
+		return 1
+	fi
+}
