@@ -47,23 +47,24 @@ void	be_perl_sysinit(int *argc, char ***argv, char ***env);
 
 /*
  * Starts the interpreter with the perl switches sw (errors go to the
- * current stderr, the first request's).  Returns 0, or perl's non-zero
+ * current stderr, the first request's); named_group makes every script
+ * compile into a package of its own.  Returns 0, or perl's non-zero
  * exit status if perl_parse failed.
  */
-int	be_perl_init(const struct opt_perlsw *sw);
+int	be_perl_init(const struct opt_perlsw *sw, int named_group);
 
 /*
  * A request, in three steps.  be_perl_begin sets up %ENV, @ARGV, $0 and
  * the standard handles (the request's descriptors are already on 0, 1 and
- * 2 and its directory is current) and compiles the script on first use;
+ * 2 and its directory is current) and compiles the request's script if
+ * this interpreter has not (or if it changed on disk since);
  * it returns -1 with st filled if the request cannot run.  be_perl_run
  * runs the script and the cleanup handlers.  be_perl_finish flushes and
  * closes the handles (the client sees end-of-file), clears alarms and
  * restores %SIG, and completes st.  A parent process begins (compiles) a
  * first request, and its forked child runs and finishes it.
  */
-int	be_perl_begin(struct be_script *s, const struct proto_request *req,
-	    struct be_status *st);
+int	be_perl_begin(const struct proto_request *req, struct be_status *st);
 void	be_perl_run(struct be_status *st);
 void	be_perl_finish(struct be_status *st);
 

@@ -13,7 +13,10 @@
 #include <XSUB.h>
 #include <perliol.h>
 
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -30,10 +33,22 @@ EXTERN_C void boot_DynaLoader(pTHX_ CV *cv);
 
 static PerlInterpreter	*my_perl;
 static pid_t		 be_pid;	/* to tell a fork()ed child apart */
-static SV		*script_cv;	/* the compiled script */
-#define SCRIPT_SUB	"CGI::SpeedyCGI::_Backend::script"
-static SV		*script_data;	/* text after __END__, or NULL */
-static char		 data_pkg[256];	/* package that owns DATA */
+/*
+ * The scripts this interpreter has compiled.  In the group "none" there is
+ * one, in package main; in a named group every script of the group gets
+ * its own package, so that several share one interpreter.  A script is
+ * known by device and inode; a new mtime compiles it again.
+ */
+struct compiled {
+	struct queue_key key;
+	SV		*cv;		/* reference to the script's sub */
+	SV		*data;		/* text after __END__, or NULL */
+	char		 pkg[128];	/* package that owns DATA */
+};
+static struct compiled	*scripts;
+static int		 nscripts;
+static struct compiled	*cur;		/* the current request's */
+static int		 named_group;	/* not "none" */
 
 static XS(xs_getopt);
 static XS(xs_setopt);
@@ -228,7 +243,7 @@ be_perl_sysinit(int *argc, char ***argv, char ***env)
 }
 
 int
-be_perl_init(const struct opt_perlsw *sw)
+be_perl_init(const struct opt_perlsw *sw, int named)
 {
 	/*
 	 * Writable copies: perl writes into argv[0] when the script sets $0
@@ -239,6 +254,7 @@ be_perl_init(const struct opt_perlsw *sw)
 	int n = 0, i, rc, status;
 
 	be_pid = getpid();
+	named_group = named;
 	args[n++] = arg0;
 	for (i = 0; i < sw->n; i++)
 		args[n++] = (char *)sw->sw[i];
@@ -500,12 +516,15 @@ diagnose_unmatched(struct be_script *s)
 }
 
 /*
- * Compiles s into script_cv.  Errors go to the request's STDERR, as perl
- * prints them.  Returns 0, or 1 with *status set.
+ * Compiles s into a new entry of scripts[], made current.  Errors go to
+ * the request's STDERR, as perl prints them.  Returns 0, or 1 with
+ * *status set.
  */
 static int
 compile_script(struct be_script *s, int *status)
 {
+	struct compiled *c;
+	char pkgname[128], subname[160];
 	SV *code, *pkg;
 	CV *cv;
 	int r, err;
@@ -526,8 +545,17 @@ compile_script(struct be_script *s, int *status)
 	 * current at that point, which only a BEGIN block placed there can
 	 * tell.
 	 */
-	code = newSVpvf("package main; sub " SCRIPT_SUB " {\n#line 1 \"%s\"\n",
-	    s->path);
+	if (named_group)
+		(void)util_fmt(pkgname, sizeof(pkgname),
+		    "CGI::SpeedyCGI::_script::D%llxI%llx",
+		    (unsigned long long)s->key.dev,
+		    (unsigned long long)s->key.ino);
+	else
+		(void)util_strlcpy(pkgname, "main", sizeof(pkgname));
+	(void)util_fmt(subname, sizeof(subname),
+	    "CGI::SpeedyCGI::_Backend::script%d", nscripts);
+	code = newSVpvf("package %s; sub %s {\n#line 1 \"%s\"\n", pkgname,
+	    subname, s->path);
 	sv_2mortal(code);
 	sv_catpvn(code, s->text, s->codelen);
 	if (s->inpod)
@@ -538,7 +566,8 @@ compile_script(struct be_script *s, int *status)
 		    "__PACKAGE__ }");
 	sv_catpvf(code, "\n#line %lu \"%s\"\n;}", last_line(s->text,
 	    s->codelen), s->path);
-	sv_setpvs(get_sv("CGI::SpeedyCGI::_Backend::pkg", GV_ADD), "main");
+	/* __END__: main::DATA, as perl does for a top-level script. */
+	sv_setpv(get_sv("CGI::SpeedyCGI::_Backend::pkg", GV_ADD), pkgname);
 	ENTER;
 	SAVETMPS;
 	r = eval_protected(code, &err, status);
@@ -546,22 +575,65 @@ compile_script(struct be_script *s, int *status)
 	LEAVE;
 	if (r)
 		return 1;
-	if (err != 0 || (cv = get_cv(SCRIPT_SUB, 0)) == NULL) {
+	if (err != 0 || (cv = get_cv(subname, 0)) == NULL) {
 		if (strstr(SvPV_nolen(ERRSV), "Unmatched right curly") != NULL)
 			diagnose_unmatched(s);
 		*status = compile_error(s->path, err);
 		return 1;
 	}
-	script_cv = newRV_inc((SV *)cv);
+	if ((c = realloc(scripts, (size_t)(nscripts + 1) * sizeof(*c))) == NULL)
+		croak("speedy_backend: out of memory");
+	scripts = c;
+	cur = c = &scripts[nscripts++];
+	memset(c, 0, sizeof(*c));
+	c->key = s->key;
+	c->cv = newRV_inc((SV *)cv);
 	pkg = get_sv("CGI::SpeedyCGI::_Backend::pkg", 0);
-	(void)util_strlcpy(data_pkg, pkg != NULL && SvOK(pkg) ?
-	    SvPV_nolen(pkg) : "main", sizeof(data_pkg));
+	(void)util_strlcpy(c->pkg, pkg != NULL && SvOK(pkg) ?
+	    SvPV_nolen(pkg) : "main", sizeof(c->pkg));
 	if (s->data != NULL)
-		script_data = newSVpvn(s->data, s->datalen);
+		c->data = newSVpvn(s->data, s->datalen);
+	/* Handlers set while compiling (CGI::Carp's) belong to the script. */
 	if (call_glue("CGI::SpeedyCGI::_Backend::snapshot_sig", status, 0))
 		return 1;
 	sig_remember();
 	return 0;
+}
+
+/*
+ * Makes the script at path current, compiling it if this interpreter has
+ * not, or if it changed on disk since.  Returns 0, or 1 with *status set
+ * (and the message on the request's STDERR).
+ */
+static int
+find_script(const char *path, int *status)
+{
+	struct be_script s;
+	struct stat st;
+	char err[512];
+	int i, r;
+
+	if (stat(path, &st) == 0)
+		for (i = 0; i < nscripts; i++)
+			if (scripts[i].key.dev == (uint64_t)st.st_dev &&
+			    scripts[i].key.ino == (uint64_t)st.st_ino &&
+			    scripts[i].key.mtime_sec ==
+			    (int64_t)st.st_mtim.tv_sec &&
+			    scripts[i].key.mtime_nsec ==
+			    (int64_t)st.st_mtim.tv_nsec) {
+				cur = &scripts[i];
+				return 0;
+			}
+	if (be_script_load(&s, path, err, sizeof(err)) == -1) {
+		/* As perl says it: "Can't open perl script ...". */
+		PerlIO_printf(PerlIO_stderr(), "Can't open perl script \"%s\": "
+		    "%s\n", path, strerror(errno != 0 ? errno : ENOENT));
+		*status = 2;
+		return 1;
+	}
+	r = compile_script(&s, status);
+	be_script_free(&s);
+	return r;
 }
 
 /* Reopens DATA on the text after __END__, from its start. */
@@ -574,8 +646,8 @@ reset_data(int *status)
 	ENTER;
 	SAVETMPS;
 	PUSHMARK(SP);
-	XPUSHs(sv_2mortal(newSVpv(data_pkg, 0)));
-	XPUSHs(sv_2mortal(newRV_inc(script_data)));
+	XPUSHs(sv_2mortal(newSVpv(cur->pkg, 0)));
+	XPUSHs(sv_2mortal(newRV_inc(cur->data)));
 	PUTBACK;
 	r = call_protected(sv_2mortal(newSVpvs("CGI::SpeedyCGI::_Backend::data")),
 	    status);
@@ -606,7 +678,7 @@ run_script(void)
 	 */
 	saved = GvAV(PL_defgv);
 	GvAV(PL_defgv) = (AV *)SvREFCNT_inc_simple_NN((SV *)GvAVn(PL_argvgv));
-	r = run_protected(do_call_noargs, script_cv, &status);
+	r = run_protected(do_call_noargs, cur->cv, &status);
 	SvREFCNT_dec((SV *)GvAV(PL_defgv));
 	GvAV(PL_defgv) = saved;
 	FREETMPS;
@@ -629,16 +701,16 @@ leave_if_child(int status)
 }
 
 int
-be_perl_begin(struct be_script *s, const struct proto_request *req,
-    struct be_status *st)
+be_perl_begin(const struct proto_request *req, struct be_status *st)
 {
 	st->kind = PROTO_EXITED;
 	st->code = 0;
 	st->retire = 0;
+	cur = NULL;
 	if (begin_request(req, &st->code) ||
-	    (script_cv == NULL && compile_script(s, &st->code))) {
-		/* Nothing compiled: a fresh backend tries next time. */
-		st->retire = 1;
+	    find_script(req->script, &st->code)) {
+		/* Nothing to run: in "none", a fresh backend tries next time. */
+		st->retire = !named_group || cur == NULL;
 		return -1;
 	}
 	return 0;
@@ -649,7 +721,7 @@ be_perl_run(struct be_status *st)
 {
 	int dummy;
 
-	if (script_data != NULL && reset_data(&st->code)) {
+	if (cur->data != NULL && reset_data(&st->code)) {
 		st->retire = 1;
 		return;
 	}
@@ -666,7 +738,7 @@ be_perl_finish(struct be_status *st)
 
 	(void)call_glue("CGI::SpeedyCGI::_Backend::finish", &dummy, 0);
 	alarm(0);
-	if (script_cv != NULL && sig_changed()) {
+	if (nscripts > 0 && sig_changed()) {
 		(void)call_glue("CGI::SpeedyCGI::_Backend::restore_sig", &dummy,
 		    0);
 	}

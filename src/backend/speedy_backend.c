@@ -46,7 +46,7 @@ static volatile sig_atomic_t got_term, got_chld;
 
 static struct opt_set	 opts;		/* this backend's options */
 static struct opt_perlsw perlsw;
-static struct be_script	 script;
+static struct be_script	 script;	/* path and key; the text is perl's */
 static struct queue	 q;
 static char		 sockpath[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static int		 listenfd = -1, devnull = -1, selfpipe[2] = { -1, -1 };
@@ -323,7 +323,7 @@ peer_pid(int fd)
  * on to a waiting frontend) or exit.  Returns 1 to keep serving.
  */
 static int
-end_request(const struct be_status *st)
+end_request(const struct be_status *st, const char *path)
 {
 	struct queue_slot *s;
 	struct queue_group *g;
@@ -336,6 +336,9 @@ end_request(const struct be_status *st)
 	keep = (s = my_slot()) != NULL && !st->retire && !shutdown_next &&
 	    !got_term && s->state != QS_DRAINING;
 	if (s != NULL) {
+		/* In a named group, the script last run. */
+		if (path != NULL)
+			(void)util_strlcpy(s->script, path, sizeof(s->script));
 		s->runs++;
 		s->last_end = (int64_t)time(NULL);
 		if (opts.num[OPT_MAXRUNS] > 0 &&
@@ -398,7 +401,7 @@ complete(int conn, struct proto_request *req, struct be_status *st,
 	be_perl_finish(st);
 	release_stdio();
 	install_signals();
-	keep = end_request(st);
+	keep = end_request(st, req->script);
 	startup = 0;
 	(void)proto_send_status(conn, st->kind, st->code);
 	(void)close(conn);
@@ -421,15 +424,14 @@ serve(int conn)
 		(void)close(conn);
 		if (r == PROTO_QUIT)
 			return 0;
-		return end_request(&st);
+		return end_request(&st, NULL);
 	}
 	if (install_stdio(&req) == -1) {
 		st.code = 255;
 		st.retire = 1;
 		return complete(conn, &req, &st, 0);
 	}
-	return complete(conn, &req, &st, be_perl_begin(&script, &req,
-	    &st) == 0);
+	return complete(conn, &req, &st, be_perl_begin(&req, &st) == 0);
 }
 
 /*
@@ -583,7 +585,7 @@ fork_backend(int conn)
 
 		become_backend(conn);
 		begun = install_stdio(&req) == 0 &&
-		    be_perl_begin(&script, &req, &st) == 0;
+		    be_perl_begin(&req, &st) == 0;
 		if (!begun && st.code == 0) {
 			st.code = 255;
 			st.retire = 1;
@@ -644,8 +646,8 @@ first_request(int conn)
 		exit(r == -1 ? 1 : 0);
 	if (install_stdio(&req) == -1)
 		fatal(strerror(errno));
-	if ((st.code = be_perl_init(&perlsw)) != 0 ||
-	    be_perl_begin(&script, &req, &st) == -1) {
+	if ((st.code = be_perl_init(&perlsw, strcmp(opts.str[OPT_GROUP],
+	    QUEUE_GROUP_NONE) != 0)) != 0 || be_perl_begin(&req, &st) == -1) {
 		/* perl printed why on the client's stderr. */
 		if (st.code == 0)
 			st.code = 255;
@@ -675,6 +677,29 @@ first_request(int conn)
 	make_socket();
 	register_slot(QS_PARENT, 0);
 	parent_loop();
+}
+
+/* The identity of the script we were started for, for the queue file. */
+static int
+script_key(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (stat(path, &st) == -1 || !S_ISREG(st.st_mode)) {
+		util_fmt(err, errlen, "%s: %s", path, errno != 0 ?
+		    strerror(errno) : "not a regular file");
+		return -1;
+	}
+	if ((script.path = strdup(path)) == NULL) {
+		util_fmt(err, errlen, "out of memory");
+		return -1;
+	}
+	script.key.dev = (uint64_t)st.st_dev;
+	script.key.ino = (uint64_t)st.st_ino;
+	script.key.mtime_sec = (int64_t)st.st_mtim.tv_sec;
+	script.key.mtime_nsec = (int64_t)st.st_mtim.tv_nsec;
+	script.key.pathhash = util_hash(path);
+	return 0;
 }
 
 int
@@ -710,7 +735,7 @@ main(int argc, char **argv)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	(void)sigaction(SIGCHLD, &sa, NULL);
-	if (be_script_load(&script, path, msg, sizeof(msg)) == -1)
+	if (script_key(path, msg, sizeof(msg)) == -1)
 		fatal(msg);
 	if (queue_open(&q, opts.str[OPT_TMPBASE], getuid(), msg,
 	    sizeof(msg)) == -1)
