@@ -34,15 +34,15 @@ const struct opt_def opt_table[OPT__COUNT] = {
 	    "reading it." },
 	[OPT_GROUP] = { "Group", 'g', OPT_T_STR, "none", 0, 255,
 	    CTX_START, "name",
-	    "Group name: -g alone means \"default\"; only the first 12 "
-	    "characters count.  Backends are kept apart by group; sharing one "
-	    "interpreter between the scripts of a group is not implemented "
-	    "yet, so every script still gets its own backends." },
+	    "Scripts of the same named group share interpreters, each script "
+	    "compiled into its own package; \"none\" gives every script its "
+	    "own; -g alone means \"default\"; only the first 12 characters "
+	    "count." },
 	[OPT_MAXBACKENDS] = { "MaxBackends", 'M', OPT_T_INT, "0", 0, 100000,
 	    CTX_ALL, "number",
-	    "Most backends to run at once for a script, 0 for no limit.  "
-	    "Accepted and range-checked, but not enforced yet: a request "
-	    "that finds every backend busy starts another." },
+	    "Most backends to run at once for a script (for a named group: "
+	    "for the group), 0 for no limit; further requests wait and are "
+	    "served in arrival order." },
 	[OPT_MAXRUNS] = { "MaxRuns", 'r', OPT_T_INT, "500", 0, INT_MAX,
 	    CTX_ALL, "number",
 	    "Requests a backend serves before it is replaced by a fresh one, "
