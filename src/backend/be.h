@@ -28,6 +28,7 @@ struct be_status {
 	int	kind;		/* PROTO_EXITED or PROTO_KILLED */
 	int	code;		/* exit status or signal */
 	int	retire;		/* the backend must exit afterwards */
+	unsigned long long dev, ino;	/* the script run, 0 if none */
 };
 
 /*

@@ -706,6 +706,7 @@ be_perl_begin(const struct proto_request *req, struct be_status *st)
 	st->kind = PROTO_EXITED;
 	st->code = 0;
 	st->retire = 0;
+	st->dev = st->ino = 0;
 	cur = NULL;
 	if (begin_request(req, &st->code) ||
 	    find_script(req->script, &st->code)) {
@@ -713,6 +714,8 @@ be_perl_begin(const struct proto_request *req, struct be_status *st)
 		st->retire = !named_group || cur == NULL;
 		return -1;
 	}
+	st->dev = cur->key.dev;
+	st->ino = cur->key.ino;
 	return 0;
 }
 

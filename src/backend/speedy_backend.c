@@ -327,12 +327,18 @@ end_request(const struct be_status *st, const char *path)
 {
 	struct queue_slot *s;
 	struct queue_group *g;
+	struct queue_script *sc;
 	int keep;
 
 	lock_queue();
 	q.hdr->nrequests++;
 	if ((g = queue_group(&q, opts.str[OPT_GROUP])) != NULL)
 		g->nrequests++;
+	if (st->ino != 0 && path != NULL) {
+		sc = queue_script(&q, st->dev, st->ino, opts.str[OPT_GROUP], path);
+		sc->nrequests++;
+		sc->last_end = (int64_t)time(NULL);
+	}
 	keep = (s = my_slot()) != NULL && !st->retire && !shutdown_next &&
 	    !got_term && s->state != QS_DRAINING;
 	if (s != NULL) {
@@ -414,7 +420,7 @@ static int
 serve(int conn)
 {
 	struct proto_request req;
-	struct be_status st = { PROTO_EXITED, 0, 0 };
+	struct be_status st = { .kind = PROTO_EXITED };
 	char msg[256];
 	int r;
 
@@ -580,7 +586,7 @@ fork_backend(int conn)
 		return 1;
 	}
 	if (pid == 0) {
-		struct be_status st = { PROTO_EXITED, 0, 0 };
+		struct be_status st = { .kind = PROTO_EXITED };
 		int begun;
 
 		become_backend(conn);
@@ -637,7 +643,7 @@ static void __attribute__((noreturn))
 first_request(int conn)
 {
 	struct proto_request req;
-	struct be_status st = { PROTO_EXITED, 0, 0 };
+	struct be_status st = { .kind = PROTO_EXITED };
 	char msg[256];
 	pid_t pid;
 	int r;

@@ -20,16 +20,14 @@
 #include "util.h"
 
 #define QUEUE_MAGIC	"SPEEDYQ"
-#define QUEUE_SIZE	(sizeof(struct queue_header) + \
-			    QUEUE_NSLOTS * sizeof(struct queue_slot) + \
-			    QUEUE_NWAITERS * sizeof(struct queue_waiter) + \
-			    QUEUE_NGROUPS * sizeof(struct queue_group))
+#define QUEUE_SIZE	QUEUE_FILE_SIZE
 
 /* The layout is part of the version: a change here must bump it. */
 _Static_assert(sizeof(struct queue_header) == 128, "header layout");
 _Static_assert(sizeof(struct queue_slot) == 256, "slot layout");
 _Static_assert(sizeof(struct queue_waiter) == 96, "waiter layout");
 _Static_assert(sizeof(struct queue_group) == 40, "group layout");
+_Static_assert(sizeof(struct queue_script) == 208, "script layout");
 
 static const char *state_names[QS__COUNT] = {
 	"free", "starting", "idle", "busy", "draining", "parent"
@@ -247,6 +245,7 @@ queue_lock(struct queue *q, char *err, size_t errlen)
 		q->slots = (struct queue_slot *)(q->hdr + 1);
 		q->waiters = (struct queue_waiter *)(q->slots + QUEUE_NSLOTS);
 		q->groups = (struct queue_group *)(q->waiters + QUEUE_NWAITERS);
+		q->scripts = (struct queue_script *)(q->groups + QUEUE_NGROUPS);
 	}
 	if (fresh)
 		init_header(q->hdr, fresh == 2);
@@ -357,6 +356,29 @@ queue_group(struct queue *q, const char *name)
 		(void)util_strlcpy(free->name, name, OPT_GROUP_SIG + 1);
 	}
 	return free;
+}
+
+struct queue_script *
+queue_script(struct queue *q, uint64_t dev, uint64_t ino, const char *group,
+    const char *path)
+{
+	struct queue_script *sc, *lru = &q->scripts[0];
+	int i;
+
+	for (i = 0; i < QUEUE_NSCRIPTS; i++) {
+		sc = &q->scripts[i];
+		if (sc->ino == ino && sc->dev == dev && ino != 0 &&
+		    strncmp(sc->group, group, QUEUE_GROUPLEN) == 0)
+			return sc;
+		if (sc->ino == 0 || (lru->ino != 0 && sc->last_end < lru->last_end))
+			lru = sc;
+	}
+	memset(lru, 0, sizeof(*lru));
+	lru->dev = dev;
+	lru->ino = ino;
+	(void)util_strlcpy(lru->group, group, OPT_GROUP_SIG + 1);
+	(void)util_strlcpy(lru->path, path, sizeof(lru->path));
+	return lru;
 }
 
 struct queue_waiter *

@@ -22,6 +22,7 @@
 #define QUEUE_NSLOTS	1024	/* backends and parents */
 #define QUEUE_NWAITERS	1024	/* frontends waiting for MaxBackends */
 #define QUEUE_NGROUPS	64	/* per-group counters */
+#define QUEUE_NSCRIPTS	256	/* per-script counters */
 #define QUEUE_GROUPLEN	16	/* holds the 12 significant characters */
 #define QUEUE_SCRIPTLEN	160	/* script path as shown by speedy-admin */
 
@@ -91,6 +92,15 @@ struct queue_group {
 	uint64_t	nspawned;	/* backends started or forked */
 };
 
+/* Counters per script: a script is its device, inode and group. */
+struct queue_script {
+	uint64_t	dev, ino;	/* ino 0: free */
+	char		group[QUEUE_GROUPLEN];
+	uint64_t	nrequests;	/* requests completed */
+	int64_t		last_end;	/* time(), end of the last one */
+	char		path[QUEUE_SCRIPTLEN];
+};
+
 struct queue_header {
 	char		magic[8];
 	uint32_t	version;
@@ -109,6 +119,13 @@ struct queue_header {
 	char		reserved[40];
 };
 
+/* The size of the queue file: every table at its fixed capacity. */
+#define QUEUE_FILE_SIZE	(sizeof(struct queue_header) + \
+			    QUEUE_NSLOTS * sizeof(struct queue_slot) + \
+			    QUEUE_NWAITERS * sizeof(struct queue_waiter) + \
+			    QUEUE_NGROUPS * sizeof(struct queue_group) + \
+			    QUEUE_NSCRIPTS * sizeof(struct queue_script))
+
 struct queue {
 	int			 dirfd;
 	int			 fd;
@@ -116,6 +133,7 @@ struct queue {
 	struct queue_slot	*slots;
 	struct queue_waiter	*waiters;
 	struct queue_group	*groups;
+	struct queue_script	*scripts;
 	char			 dir[128];
 };
 
@@ -165,6 +183,14 @@ int	queue_key_same_script(const struct queue_key *a,
 
 /* Under the lock: the counters of a group, created if needed, or NULL. */
 struct queue_group *queue_group(struct queue *q, const char *name);
+
+/*
+ * Under the lock: the counters of the script path with this device, inode
+ * and group, created if needed (the least recently used entry makes room
+ * when the table is full).
+ */
+struct queue_script *queue_script(struct queue *q, uint64_t dev,
+	    uint64_t ino, const char *group, const char *path);
 
 /* Under the lock: a new waiter for pid with the next sequence number. */
 struct queue_waiter *queue_waiter_add(struct queue *q, pid_t pid,

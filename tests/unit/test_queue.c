@@ -22,10 +22,7 @@
 #include "util.h"
 #include "unit.h"
 
-#define QSIZE	(sizeof(struct queue_header) + \
-		    QUEUE_NSLOTS * sizeof(struct queue_slot) + \
-		    QUEUE_NWAITERS * sizeof(struct queue_waiter) + \
-		    QUEUE_NGROUPS * sizeof(struct queue_group))
+#define QSIZE	QUEUE_FILE_SIZE
 
 static char top[] = "/tmp/speedy-unit-queue.XXXXXX";
 static char err[1024];
