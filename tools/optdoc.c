@@ -40,6 +40,54 @@ markdown(void)
 	}
 }
 
+/*
+ * Prints text as mdoc input lines: one sentence per line (the table's help
+ * texts separate sentences with two spaces), wrapped at 72 columns, with
+ * backslashes escaped and a line that would start with a control
+ * character protected, so that "mandoc -Tlint" has nothing to say.
+ */
+static void
+mdoc_text(const char *s)
+{
+	const char *w, *end;
+	size_t col = 0, len;
+
+	while (*s != '\0') {
+		while (*s == ' ')
+			s++;
+		if (*s == '\0')
+			break;
+		for (end = s; *end != '\0' && *end != ' '; end++)
+			;
+		len = (size_t)(end - s);
+		if (col > 0 && col + 1 + len > 72) {
+			putchar('\n');
+			col = 0;
+		}
+		if (col > 0) {
+			putchar(' ');
+			col++;
+		} else if (*s == '.' || *s == '\'') {
+			fputs("\\&", stdout);
+		}
+		for (w = s; w < end; w++) {
+			if (*w == '\\')
+				fputs("\\e", stdout);
+			else
+				putchar(*w);
+		}
+		col += len;
+		/* A period and two spaces end a sentence: new line. */
+		if (end > s && end[-1] == '.' && end[0] == ' ' && end[1] == ' ') {
+			putchar('\n');
+			col = 0;
+		}
+		s = end;
+	}
+	if (col > 0)
+		putchar('\n');
+}
+
 static void
 mdoc(void)
 {
@@ -48,20 +96,28 @@ mdoc(void)
 
 	printf(".Bl -tag -width Ds\n");
 	for (i = 0; i < OPT__COUNT; i++) {
-		if (opt_table[i].letter)
-			printf(".It Fl %c%s%s\n", opt_table[i].letter,
-			    opt_table[i].argname ? " Ar " : "",
-			    opt_table[i].argname ? opt_table[i].argname : "");
-		else
+		if (!opt_table[i].letter)
 			printf(".It Ev %s\n", opt_envname(i, env, sizeof(env)));
-		printf("%s\n", opt_table[i].help);
-		printf("Option name %s", opt_table[i].name);
+		else if (!opt_table[i].argname)
+			printf(".It Fl %c\n", opt_table[i].letter);
+		else if (i == OPT_GROUP)	/* the name is optional: -g[name] */
+			printf(".It Fl %c Ns Op Ar %s\n", opt_table[i].letter,
+			    opt_table[i].argname);
+		else
+			printf(".It Fl %c Ar %s\n", opt_table[i].letter,
+			    opt_table[i].argname);
+		mdoc_text(opt_table[i].help);
+		printf("Option name\n.Ar %s", opt_table[i].name);
 		if (opt_table[i].ctx & OPT_CTX_ENV)
-			printf(", environment\n.Ev %s", opt_envname(i, env,
+			printf(" ,\nenvironment\n.Ev %s", opt_envname(i, env,
 			    sizeof(env)));
-		if (opt_table[i].type != OPT_T_FLAG)
-			printf(", default\n.Ql %s", defval(i));
-		printf(".\n");
+		/* Punctuation after a macro needs a blank, in text none. */
+		if (opt_table[i].type == OPT_T_FLAG)
+			printf(" .\n");
+		else if (i != OPT_BACKENDPROG && opt_table[i].defval[0] == '\0')
+			printf(" ,\ndefault empty.\n");
+		else
+			printf(" ,\ndefault\n.Ql %s .\n", defval(i));
 	}
 	printf(".El\n");
 }

@@ -631,7 +631,11 @@ parent_loop(void)
 	lock_queue();
 	unregister();
 	queue_unlock(&q);
-	leave();
+	/*
+	 * The parent never ran a request: END blocks and shutdown handlers
+	 * belong to the backends that did, so it leaves without them.
+	 */
+	_exit(0);
 }
 
 /*
