@@ -225,3 +225,73 @@ world_dir() {
 as_nobody() {
 	setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"
 }
+
+# queue_dump [DIR]: the queue file of DIR (a <TmpBase>.<uid>, default
+# $SPEEDY_DIR) as text, read without the lock (for polling):
+#	header nused=N nwaiters=N nrebuilt=N nreclaimed=N nmaxhit=N
+#	slot PID STATE FE_PID RUNS	(every slot in use)
+#	waiter PID SEQ FUTEX		(every waiting frontend, by arrival)
+# It knows layout version 3 (src/common/queue.h) and fails on another.
+queue_dump() {
+	local f="${1:-$SPEEDY_DIR}/queue.3"
+	[ -f "$f" ] || { echo "queue_dump: no $f" >&2; return 1; }
+	perl -e '
+	use strict;
+	open my $fh, "<", $ARGV[0] or die "queue_dump: $ARGV[0]: $!\n";
+	binmode $fh;
+	local $/;
+	my $buf = <$fh>;
+	my ($magic, $ver, $hs, $ss, $ns, $nused, $nw) =
+	    unpack "a8 L L L L L L", $buf;
+	die "queue_dump: $ARGV[0] is not a version 3 queue file\n"
+	    unless $magic eq "SPEEDYQ\0" && $ver == 3 && $hs == 128 &&
+	    $ss == 256 && $ns == 1024 && length($buf) >= 128 + 1024 * 352;
+	my ($rebuilt, $reclaimed, $maxhit) = (unpack("Q6",
+	    substr($buf, 40, 48)))[3, 2, 5];
+	print "header nused=$nused nwaiters=$nw nrebuilt=$rebuilt ",
+	    "nreclaimed=$reclaimed nmaxhit=$maxhit\n";
+	my @names = qw(free starting idle busy draining parent spawning);
+	for my $i (0 .. $nused - 1) {
+		my $s = substr($buf, 128 + 256 * $i, 256);
+		my ($pid, $st) = unpack "l C", $s;
+		next unless $st;
+		my ($runs, $fe) = unpack "L l", substr($s, 64, 8);
+		print "slot $pid ", $names[$st] // $st, " $fe $runs\n";
+	}
+	my @w;
+	for my $i (0 .. $nw - 1) {
+		my ($pid, $futex, $seq) =
+		    unpack "l L Q", substr($buf, 128 + 256 * 1024 + 96 * $i, 16);
+		push @w, [$pid, $seq, $futex] if $pid;
+	}
+	print "waiter @$_\n" for sort { $a->[1] <=> $b->[1] } @w;
+	' "$f"
+}
+
+# queue_waiters [DIR]: the pids of the frontends waiting for MaxBackends,
+# in arrival order.
+queue_waiters() {
+	queue_dump "$@" | awk '$1 == "waiter" { print $2 }'
+}
+
+# nwaiting N: true if exactly N frontends are waiting (for wait_for).
+nwaiting() {
+	[ "$(queue_waiters | grep -c .)" -eq "$1" ]
+}
+
+# slot_state PID [DIR]: the state of PID's slot in the queue file
+# (idle, busy, parent, ...), nothing if it has none.
+slot_state() {
+	queue_dump "${2:-$SPEEDY_DIR}" | awk -v p="$1" \
+	    '$1 == "slot" && $2 == p { print $3 }'
+}
+
+# is_idle PID: true once PID's slot says idle (for wait_for).
+is_idle() {
+	[ "$(slot_state "$1")" = idle ]
+}
+
+# ppid_of PID: the parent process id of PID.
+ppid_of() {
+	sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d ' ' -f 2
+}

@@ -73,6 +73,9 @@ void	be_perl_finish(struct be_status *st);
 void	be_perl_flush(void);
 void	be_perl_forked(void);
 
+/* The last compilation error as printed (or a generic line), for others. */
+const char *be_perl_error(void);
+
 /* Runs the shutdown handlers and END blocks and frees the interpreter. */
 void	be_perl_shutdown(void);
 

@@ -469,16 +469,29 @@ sig_changed(void)
  * out the last line perl adds after syntax errors) and returns the exit
  * status perl's die would give: errno if set, else 255.
  */
+static char	compile_msg[4096];	/* the last one, for be_perl_error */
+
 static int
 compile_error(const char *path, int err)
 {
 	const char *msg = SvPV_nolen(ERRSV);
+	size_t n;
 
-	PerlIO_printf(PerlIO_stderr(), "%s", msg);
-	if (strstr(msg, "compilation aborted") == NULL)
-		PerlIO_printf(PerlIO_stderr(), "Execution of %s aborted due "
-		    "to compilation errors.\n", path);
+	(void)util_strlcpy(compile_msg, msg, sizeof(compile_msg));
+	if (strstr(msg, "compilation aborted") == NULL) {
+		n = strlen(compile_msg);
+		(void)util_fmt(compile_msg + n, sizeof(compile_msg) - n,
+		    "Execution of %s aborted due to compilation errors.\n", path);
+	}
+	PerlIO_printf(PerlIO_stderr(), "%s", compile_msg);
 	return (err > 0 && (err & 255) != 0) ? (err & 255) : 255;
+}
+
+const char *
+be_perl_error(void)
+{
+	return compile_msg[0] != '\0' ? compile_msg :
+	    "speedy_backend: the script could not be started\n";
 }
 
 /* The line number of the last line of the first len bytes of text. */

@@ -86,12 +86,15 @@ static void
 on_signal(int sig)
 {
 	int save = errno;
+	ssize_t r;
 
 	if (sig == SIGCHLD)
 		got_chld = 1;
 	else
 		got_term = 1;
-	(void)write(selfpipe[1], "", 1);
+	/* A full pipe already holds a wake-up; nothing is lost. */
+	r = write(selfpipe[1], "", 1);
+	(void)r;
 	errno = save;
 }
 
@@ -195,12 +198,27 @@ live_waiter(const struct queue_key *key)
 	return w;
 }
 
+/* Under the lock: wakes every frontend waiting for a backend of key. */
+static void
+wake_all(const struct queue_key *key)
+{
+	struct queue_waiter *w;
+	uint32_t i;
+
+	for (i = 0; i < q.hdr->nwaiters; i++) {
+		w = &q.waiters[i];
+		if (w->pid != 0 && w->futex == QW_WAITING &&
+		    queue_key_match(key, &w->key))
+			queue_waiter_wake(w, QW_RETRY);
+	}
+}
+
 /*
  * Under the lock: leaves the queue and removes our socket.  A frontend
  * waiting for room in the pool may now start a backend: wake the first.
  */
 static void
-unregister(void)
+unregister_keep_socket(void)
 {
 	struct queue_slot *s;
 	struct queue_waiter *w;
@@ -211,9 +229,17 @@ unregister(void)
 		key = s->key;
 		parent = s->state == QS_PARENT;
 		queue_slot_free(&q, s);
-		if (!parent && (w = live_waiter(&key)) != NULL)
+		if (parent)
+			wake_all(&key);	/* someone else must start one */
+		else if ((w = live_waiter(&key)) != NULL)
 			queue_waiter_wake(w, QW_RETRY);
 	}
+}
+
+static void
+unregister(void)
+{
+	unregister_keep_socket();
 	if (listenfd != -1) {
 		(void)unlink(sockpath);
 		(void)close(listenfd);
@@ -274,18 +300,21 @@ make_socket(void)
 }
 
 /*
- * Registers us in the queue file: as the parent, or as a backend busy for
- * frontend fe (taking the slot that frontend reserved for us, if any).
+ * Registers us in the queue file: as the parent (taking the place the
+ * frontend that started us reserved, and waking the frontends that waited
+ * for us to appear), or as a backend busy for frontend fe (taking the slot
+ * that frontend reserved for us, if any).
  */
 static void
 register_slot(int state, pid_t fe)
 {
 	struct queue_slot *s = NULL;
+	int want = state == QS_BUSY ? QS_STARTING : QS_SPAWNING;
 	uint32_t i;
 
 	lock_queue();
-	for (i = 0; state == QS_BUSY && i < q.hdr->nused; i++)
-		if (q.slots[i].state == QS_STARTING && q.slots[i].fe_pid == fe) {
+	for (i = 0; i < q.hdr->nused; i++)
+		if (q.slots[i].state == want && q.slots[i].fe_pid == fe) {
 			s = &q.slots[i];
 			break;
 		}
@@ -303,6 +332,8 @@ register_slot(int state, pid_t fe)
 	s->state = (uint8_t)state;
 	s->fe_pid = state == QS_BUSY ? (int32_t)fe : 0;
 	s->last_start = (int64_t)time(NULL);
+	if (state == QS_PARENT)
+		wake_all(&s->key);
 	queue_unlock(&q);
 }
 
@@ -388,7 +419,8 @@ release_stdio(void)
 
 	for (i = 0; i < 3; i++)
 		(void)dup2(devnull, i);
-	(void)chdir("/");
+	if (chdir("/") == -1)
+		return;		/* stay in the client's directory; harmless */
 }
 
 /*
@@ -639,6 +671,34 @@ parent_loop(void)
 }
 
 /*
+ * The script did not compile: the requests that queued up on our socket
+ * meanwhile get the same error on their stderr and the same status, and
+ * we leave the queue.
+ */
+static void
+refuse_waiting(int code)
+{
+	struct proto_request req;
+	const char *why = be_perl_error();
+	char msg[256];
+	int conn;
+
+	lock_queue();
+	unregister_keep_socket();
+	queue_unlock(&q);
+	(void)fcntl(listenfd, F_SETFL, O_NONBLOCK);
+	while ((conn = accept_peer()) != -1) {
+		if (proto_recv(conn, &req, msg, sizeof(msg)) == PROTO_REQUEST) {
+			(void)util_write_all(req.fds[2], why, strlen(why));
+			(void)proto_send_status(conn, PROTO_EXITED, code);
+			proto_request_free(&req);
+		}
+		(void)close(conn);
+	}
+	(void)unlink(sockpath);
+}
+
+/*
  * The first request: compile while its descriptors are ours, then hand
  * the request to a forked child and become the parent.  A script that
  * does not compile gets its error and status here, and we exit.
@@ -654,6 +714,12 @@ first_request(int conn)
 
 	if ((r = proto_recv(conn, &req, msg, sizeof(msg))) != PROTO_REQUEST)
 		exit(r == -1 ? 1 : 0);
+	/*
+	 * Registered before compiling: requests that arrive meanwhile wait
+	 * in our socket's backlog instead of each starting a parent.
+	 */
+	make_socket();
+	register_slot(QS_PARENT, peer_pid(conn));
 	if (install_stdio(&req) == -1)
 		fatal(strerror(errno));
 	if ((st.code = be_perl_init(&perlsw, strcmp(opts.str[OPT_GROUP],
@@ -664,6 +730,7 @@ first_request(int conn)
 		st.retire = 1;
 		release_stdio();
 		(void)proto_send_status(conn, st.kind, st.code);
+		refuse_waiting(st.code);
 		exit(0);
 	}
 	be_perl_flush();
@@ -684,8 +751,6 @@ first_request(int conn)
 	release_stdio();
 	proto_request_free(&req);
 	install_signals();
-	make_socket();
-	register_slot(QS_PARENT, 0);
 	parent_loop();
 }
 

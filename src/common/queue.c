@@ -30,7 +30,7 @@ _Static_assert(sizeof(struct queue_group) == 40, "group layout");
 _Static_assert(sizeof(struct queue_script) == 208, "script layout");
 
 static const char *state_names[QS__COUNT] = {
-	"free", "starting", "idle", "busy", "draining", "parent"
+	"free", "starting", "idle", "busy", "draining", "parent", "spawning"
 };
 
 const char *
@@ -348,7 +348,7 @@ queue_group(struct queue *q, const char *name)
 		if (g->name[0] == '\0') {
 			if (free == NULL)
 				free = g;
-		} else if (strncmp(g->name, name, QUEUE_GROUPLEN) == 0)
+		} else if (strncmp(g->name, name, OPT_GROUP_SIG) == 0)
 			return g;
 	}
 	if (free != NULL) {
@@ -368,7 +368,7 @@ queue_script(struct queue *q, uint64_t dev, uint64_t ino, const char *group,
 	for (i = 0; i < QUEUE_NSCRIPTS; i++) {
 		sc = &q->scripts[i];
 		if (sc->ino == ino && sc->dev == dev && ino != 0 &&
-		    strncmp(sc->group, group, QUEUE_GROUPLEN) == 0)
+		    strncmp(sc->group, group, OPT_GROUP_SIG) == 0)
 			return sc;
 		if (sc->ino == 0 || (lru->ino != 0 && sc->last_end < lru->last_end))
 			lru = sc;

@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define QUEUE_VERSION	2
+#define QUEUE_VERSION	3
 #define QUEUE_NSLOTS	1024	/* backends and parents */
 #define QUEUE_NWAITERS	1024	/* frontends waiting for MaxBackends */
 #define QUEUE_NGROUPS	64	/* per-group counters */
@@ -33,6 +33,7 @@ enum queue_state {
 	QS_BUSY,	/* running a request for fe_pid */
 	QS_DRAINING,	/* finish the current request, then exit */
 	QS_PARENT,	/* holds the compiled script; forks new backends */
+	QS_SPAWNING,	/* frontend fe_pid (= pid) is starting the parent */
 	QS__COUNT
 };
 

@@ -246,6 +246,7 @@ count_pool(struct queue *q, const struct queue_key *key)
 	for (i = 0; i < q->hdr->nused; i++)
 		if (q->slots[i].state != QS_FREE &&
 		    q->slots[i].state != QS_PARENT &&
+		    q->slots[i].state != QS_SPAWNING &&
 		    queue_key_same_script(&q->slots[i].key, key))
 			n++;
 	return n;
@@ -293,50 +294,148 @@ lock_or_die(struct queue *q)
 		errx(FE_EXIT_FAIL, "%s", msg);
 }
 
-/*
- * Under the lock, with no idle backend: waits until MaxBackends leaves
- * room (returns -1, lock held) or a backend that became idle takes us
- * (returns its connected socket, lock held).  Waiters are served in
- * arrival order; one that is killed is found dead and dropped.
- */
+/* Under the lock: a frontend is already starting this key's parent. */
 static int
-wait_turn(struct queue *q, const struct fe_request *req)
+parent_spawning(struct queue *q, const struct queue_key *key)
 {
-	struct queue_waiter *w;
 	struct queue_slot *s;
-	struct queue_group *g;
-	pid_t me = getpid();
-	int fd;
+	uint32_t i;
 
-	if ((w = queue_waiter_add(q, me, &req->key)) == NULL)
-		errx(FE_EXIT_FAIL, "too many requests waiting for a backend");
+	for (i = 0; i < q->hdr->nused; i++) {
+		s = &q->slots[i];
+		if (s->state == QS_SPAWNING && queue_key_match(&s->key, key))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Under the lock: reserves a slot for what we are about to start (a
+ * backend the parent forks for us, or the parent we spawn), so that other
+ * frontends count it.  Its pid is ours until the process takes it over; if
+ * we die first, reclaim_dead() frees it.
+ */
+static void
+reserve(struct queue *q, const struct fe_request *req, int state)
+{
+	struct queue_slot *s;
+	uint32_t i;
+
+	for (i = 0; i < q->hdr->nused; i++)
+		if (q->slots[i].state == state &&
+		    q->slots[i].fe_pid == (int32_t)getpid())
+			return;		/* reserved on an earlier round */
+	if ((s = queue_slot_alloc(q, getpid())) == NULL)
+		return;
+	s->state = (uint8_t)state;
+	s->key = req->key;
+	s->fe_pid = (int32_t)getpid();
+	(void)util_strlcpy(s->script, req->script, sizeof(s->script));
+}
+
+/* Counts a start of a backend. */
+static void
+count_spawn(struct queue *q, const struct fe_request *req)
+{
+	struct queue_group *g;
+
+	q->hdr->nspawned++;
+	if ((g = queue_group(q, req->key.group)) != NULL)
+		g->nspawned++;
+}
+
+static void
+count_maxhit(struct queue *q, const struct fe_request *req)
+{
+	struct queue_group *g;
+
 	q->hdr->nmaxhit++;
 	if ((g = queue_group(q, req->key.group)) != NULL)
 		g->nmaxhit++;
-	for (;;) {
-		queue_unlock(q);
-		/* The timeout only guards against a lost wake-up. */
-		queue_waiter_sleep(w, 1000);
-		lock_or_die(q);
-		if (w->pid != me)	/* the file was rebuilt */
-			w = queue_waiter_add(q, me, &req->key);
-		if (w == NULL)
-			errx(FE_EXIT_FAIL, "lost my place in the queue file");
-		if (w->futex == QW_ASSIGNED) {
-			s = queue_slot_find(q, w->assigned);
-			queue_waiter_free(q, w);
-			if (s != NULL && s->fe_pid == me &&
-			    (fd = connect_slot(q, s)) != -1)
-				return fd;
-			return wait_turn(q, req);
-		}
-		w->futex = QW_WAITING;
-		if (count_pool(q, &req->key) < req->opts.num[OPT_MAXBACKENDS] &&
-		    !someone_ahead(q, w)) {
-			queue_waiter_free(q, w);
-			return -1;
-		}
+}
+
+/*
+ * Under the lock, as waiter w: sleeps until woken (a backend that became
+ * idle took us, a backend exited, a parent registered) or a second passed.
+ * Returns the socket of the backend that took us, or -1 to look again.
+ * *w is re-created if the file was rebuilt meanwhile.
+ */
+static int
+sleep_turn(struct queue *q, const struct fe_request *req,
+    struct queue_waiter **w)
+{
+	struct queue_slot *s;
+	pid_t me = getpid();
+	int fd;
+
+	queue_unlock(q);
+	/* The timeout only guards against a lost wake-up or a dead peer. */
+	queue_waiter_sleep(*w, 1000);
+	lock_or_die(q);
+	if ((*w)->pid != me &&
+	    (*w = queue_waiter_add(q, me, &req->key)) == NULL)
+		errx(FE_EXIT_FAIL, "too many requests waiting for a backend");
+	if ((*w)->futex == QW_ASSIGNED) {
+		s = queue_slot_find(q, (*w)->assigned);
+		queue_waiter_free(q, *w);
+		if ((*w = queue_waiter_add(q, me, &req->key)) == NULL)
+			errx(FE_EXIT_FAIL, "too many requests waiting for a "
+			    "backend");
+		if (s != NULL && s->fe_pid == me && (fd = connect_slot(q, s)) != -1)
+			return fd;
 	}
+	(*w)->futex = QW_WAITING;
+	return -1;
+}
+
+/*
+ * Decides, under the lock, how this request gets a backend: an idle one;
+ * a fork from the script's parent; a wait (MaxBackends reached, or another
+ * frontend is starting the parent right now, or earlier requests are still
+ * waiting); or starting the parent ourselves (returns -1 with *spawn set).
+ * Otherwise returns the socket to send the request on.
+ */
+static int
+choose(struct queue *q, const struct fe_request *req, int *spawn)
+{
+	struct queue_waiter *w = NULL;
+	struct queue_slot *p;
+	long max = req->opts.num[OPT_MAXBACKENDS];
+	int fd, hit = 0;
+
+	*spawn = 0;
+	for (;;) {
+		if ((fd = take_idle(q, &req->key)) != -1)
+			break;
+		reclaim_dead(q);
+		if ((w != NULL && someone_ahead(q, w)) ||
+		    (max > 0 && count_pool(q, &req->key) >= max)) {
+			if (!hit++)
+				count_maxhit(q, req);
+		} else if ((p = find_parent(q, &req->key)) != NULL) {
+			reserve(q, req, QS_STARTING);
+			if ((fd = connect_slot(q, p)) != -1) {
+				count_spawn(q, req);
+				break;
+			}
+			continue;	/* a dead parent, now reclaimed */
+		} else if (!parent_spawning(q, &req->key)) {
+			reserve(q, req, QS_STARTING);
+			reserve(q, req, QS_SPAWNING);
+			count_spawn(q, req);
+			*spawn = 1;
+			break;
+		}
+		if (w == NULL &&
+		    (w = queue_waiter_add(q, getpid(), &req->key)) == NULL)
+			errx(FE_EXIT_FAIL, "too many requests waiting for a "
+			    "backend");
+		if ((fd = sleep_turn(q, req, &w)) != -1)
+			break;
+	}
+	if (w != NULL)
+		queue_waiter_free(q, w);
+	return fd;
 }
 
 /*
@@ -346,39 +445,18 @@ wait_turn(struct queue *q, const struct fe_request *req)
 static int
 get_backend(struct fe_request *req)
 {
-	struct queue_slot *p;
-	struct queue_group *g;
 	char msg[512];
 	struct queue q;
-	int fd;
+	int fd, spawn;
 
 	if (queue_open(&q, req->opts.str[OPT_TMPBASE], getuid(), msg,
 	    sizeof(msg)) == -1)
 		errx(FE_EXIT_FAIL, "%s", msg);
 	lock_or_die(&q);
-	if ((fd = take_idle(&q, &req->key)) == -1) {
-		reclaim_dead(&q);
-		if (req->opts.num[OPT_MAXBACKENDS] > 0 &&
-		    count_pool(&q, &req->key) >= req->opts.num[OPT_MAXBACKENDS])
-			fd = wait_turn(&q, req);
-	}
-	if (fd == -1) {
-		/* Reserve the pool place the new backend will take. */
-		if ((p = queue_slot_alloc(&q, getpid())) != NULL) {
-			p->key = req->key;
-			p->fe_pid = (int32_t)getpid();
-			(void)util_strlcpy(p->script, req->script,
-			    sizeof(p->script));
-		}
-		q.hdr->nspawned++;
-		if ((g = queue_group(&q, req->key.group)) != NULL)
-			g->nspawned++;
-		if ((p = find_parent(&q, &req->key)) != NULL)
-			fd = connect_slot(&q, p);
-	}
+	fd = choose(&q, req, &spawn);
 	queue_unlock(&q);
 	queue_close(&q);
-	return fd != -1 ? fd : spawn_backend(req);
+	return spawn ? spawn_backend(req) : fd;
 }
 
 /* Exits the way the script ended. */

@@ -9,4 +9,5 @@ for my $o (qw(Timeout MaxRuns MaxBackends Group TmpBase BufsizGet BufsizPost)) {
 }
 print "w=", ($^W ? 1 : 0), "\n";
 print "pid=$$\n";
+print "ppid=", getppid(), "\n" if $ENV{T_PPID};
 open my $f, '>>', $ENV{T_MARK} or die "$ENV{T_MARK}: $!\n" if $ENV{T_MARK};

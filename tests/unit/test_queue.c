@@ -639,7 +639,8 @@ test_refuse(void)
 	    "symlink");
 	/* A symlink to a directory we do not own. */
 	qdir(d, sizeof(d), "link2");
-	(void)symlink("/", d);
+	if (symlink("/", d) == -1)
+		perror("symlink");
 	refuse("symlink to /", tpath(b, sizeof(b), "link2"), me,
 	    "not a directory");
 
@@ -693,7 +694,8 @@ test_refuse(void)
 	tpath(t, sizeof(t), "target");
 	close(open(t, O_WRONLY | O_CREAT, 0600));
 	qfile(f, sizeof(f), "qlink");
-	(void)symlink(t, f);
+	if (symlink(t, f) == -1)
+		perror("symlink");
 	refuse("queue file is a symlink", tpath(b, sizeof(b), "qlink"), me,
 	    "symlink");
 	CHECK_INT(fsize(t), 0, "refuse: symlink target untouched");
@@ -702,7 +704,8 @@ test_refuse(void)
 	mkdir(d, 0700);
 	tpath(t, sizeof(t), "created-through-link");
 	qfile(f, sizeof(f), "qdangle");
-	(void)symlink(t, f);
+	if (symlink(t, f) == -1)
+		perror("symlink");
 	refuse("queue file is a dangling symlink", tpath(b, sizeof(b),
 	    "qdangle"), me, "symlink");
 	CHECK(lstat(t, &st) == -1, "refuse: dangling symlink target not "
@@ -781,6 +784,363 @@ test_refuse(void)
 		    ++unit_n);
 }
 
+/* A key for the waiter and group tests. */
+static struct queue_key
+mkkey(const char *group, uint64_t ino, int64_t mtime)
+{
+	struct queue_key k;
+
+	memset(&k, 0, sizeof(k));
+	util_strlcpy(k.group, group, sizeof(k.group));
+	k.dev = 8;
+	k.ino = ino;
+	k.mtime_sec = mtime;
+	k.pathhash = util_hash("/srv/x.pl") + ino;
+	return k;
+}
+
+static long
+elapsed_ms(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (long)(t1.tv_sec - t0->tv_sec) * 1000 +
+	    (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* Sleeping on a waiter's futex word, and waking it from another process. */
+static void
+test_waiter_sleep(void)
+{
+	struct queue q, qc;
+	struct queue_waiter *w;
+	struct queue_key a = mkkey("none", 1, 100);
+	struct timespec t0;
+	char b[256], c;
+	long ms, idx, rep[2];
+	int ready[2], res[2], st;
+	pid_t pid;
+
+	tpath(b, sizeof(b), "waiters");
+	if (queue_open(&q, b, me, err, sizeof(err)) == -1 ||
+	    queue_lock(&q, err, sizeof(err)) == -1) {
+		CHECK(0, "sleep: open");
+		return;
+	}
+	w = queue_waiter_add(&q, 300, &a);
+	queue_unlock(&q);
+	if (!CHECK(w != NULL, "sleep: waiter added")) {
+		queue_close(&q);
+		return;
+	}
+	idx = (long)(w - q.waiters);
+
+	/* A word already changed: the sleep returns at once. */
+	w->futex = QW_RETRY;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	queue_waiter_sleep(w, 8000);
+	ms = elapsed_ms(&t0);
+	CHECK(ms < 4000, "sleep: returns at once on a word already woken "
+	    "(%ld ms)", ms);
+	/* Nobody wakes it: the sleep ends after its timeout. */
+	w->futex = QW_WAITING;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	queue_waiter_sleep(w, 100);
+	ms = elapsed_ms(&t0);
+	CHECK(ms >= 50 && ms < 8000, "sleep: times out (%ld ms for 100)", ms);
+	CHECK_INT(w->futex, QW_WAITING, "sleep: a timeout leaves the word");
+
+	/*
+	 * Another process, with its own mapping of the file, sleeps on the
+	 * word; we wake it.  It must be woken, not time out.
+	 */
+	if (pipe(ready) == -1 || pipe(res) == -1)
+		exit(2);
+	if ((pid = fork()) == 0) {
+		(void)close(ready[0]);
+		(void)close(res[0]);
+		if (queue_open(&qc, b, me, err, sizeof(err)) == -1 ||
+		    queue_lock(&qc, err, sizeof(err)) == -1)
+			_exit(3);
+		queue_unlock(&qc);
+		(void)!write(ready[1], "r", 1);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		queue_waiter_sleep(&qc.waiters[idx], 20000);
+		rep[0] = (long)__atomic_load_n(&qc.waiters[idx].futex,
+		    __ATOMIC_SEQ_CST);
+		rep[1] = elapsed_ms(&t0);
+		(void)!write(res[1], rep, sizeof(rep));
+		_exit(0);
+	}
+	(void)close(ready[1]);
+	(void)close(res[1]);
+	CHECK(read(ready[0], &c, 1) == 1, "wake: sleeper ready");
+	(void)usleep(200000);	/* most likely asleep by now; either is fine */
+	queue_waiter_wake(w, QW_ASSIGNED);
+	CHECK_INT(w->futex, QW_ASSIGNED, "wake: sets the futex word");
+	if (CHECK(read(res[0], rep, sizeof(rep)) == sizeof(rep),
+	    "wake: sleeper reported")) {
+		CHECK_INT(rep[0], QW_ASSIGNED, "wake: the other process sees "
+		    "QW_ASSIGNED");
+		CHECK(rep[1] < 10000, "wake: the other process was woken, not "
+		    "timed out (%ld ms of 20000)", rep[1]);
+	}
+	CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+	    WEXITSTATUS(st) == 0, "wake: sleeper exited");
+	(void)close(ready[0]);
+	(void)close(res[0]);
+
+	CHECK_INT(queue_lock(&q, err, sizeof(err)), 0, "sleep: relock");
+	queue_waiter_free(&q, w);
+	CHECK_INT(q.hdr->nwaiters, 0, "sleep: freed");
+	queue_unlock(&q);
+	queue_close(&q);
+}
+
+static void
+test_waiters(void)
+{
+	struct queue q;
+	struct queue_waiter *w0, *w1, *w2, *w;
+	struct queue_key a = mkkey("none", 1, 100), a2 = mkkey("none", 1, 101),
+	    o = mkkey("none", 9, 100), g = mkkey("shop", 2, 100),
+	    g2 = mkkey("shop", 3, 200);
+	char b[256];
+	uint64_t seq0;
+	time_t now = time(NULL);
+	int i, n;
+
+	tpath(b, sizeof(b), "waiters");
+	if (queue_open(&q, b, me, err, sizeof(err)) == -1 ||
+	    queue_lock(&q, err, sizeof(err)) == -1) {
+		CHECK(0, "waiters: open");
+		return;
+	}
+	CHECK_INT(q.hdr->nwaiters, 0, "waiters: none in a new file");
+	CHECK(q.waiters == (struct queue_waiter *)(q.slots + QUEUE_NSLOTS),
+	    "waiters: table after the slots");
+	CHECK(queue_waiter_first(&q, &a) == NULL, "waiters: first of none");
+	seq0 = q.hdr->seq;
+	w0 = queue_waiter_add(&q, 200, &a);
+	w1 = queue_waiter_add(&q, 201, &a);
+	w2 = queue_waiter_add(&q, 202, &g);
+	if (!CHECK(w0 == &q.waiters[0] && w1 == &q.waiters[1] &&
+	    w2 == &q.waiters[2], "waiters: added in table order")) {
+		queue_unlock(&q);
+		queue_close(&q);
+		return;
+	}
+	CHECK_INT(q.hdr->nwaiters, 3, "waiters: nwaiters 3");
+	CHECK_INT(w0->pid, 200, "waiters: pid stored");
+	CHECK_INT(w0->futex, QW_WAITING, "waiters: new waiter is waiting");
+	CHECK_INT(w0->assigned, 0, "waiters: nothing assigned yet");
+	CHECK(memcmp(&w0->key, &a, sizeof(a)) == 0, "waiters: key stored");
+	CHECK(w0->since >= now - 1 && w0->since <= now + 5,
+	    "waiters: since is now");
+	CHECK_INT(w0->seq, seq0 + 1, "waiters: seq of the first");
+	CHECK_INT(w1->seq, seq0 + 2, "waiters: seq of the second");
+	CHECK_INT(w2->seq, seq0 + 3, "waiters: seq of the third");
+	CHECK_INT(q.hdr->seq, seq0 + 3, "waiters: header keeps the last seq");
+
+	CHECK(queue_waiter_first(&q, &a) == w0, "first: the earliest of the "
+	    "script");
+	CHECK(queue_waiter_first(&q, &g) == w2, "first: of the named group");
+	CHECK(queue_waiter_first(&q, &g2) == w2, "first: another script of "
+	    "the same named group is served too");
+	CHECK(queue_waiter_first(&q, &a2) == NULL, "first: a backend of "
+	    "another version of the script serves none");
+	CHECK(queue_waiter_first(&q, &o) == NULL, "first: a backend of "
+	    "another script in group none serves none");
+
+	/* Arrival order is by seq, not by position in the table. */
+	queue_waiter_free(&q, w0);
+	CHECK_INT(w0->pid, 0, "free: waiter cleared");
+	CHECK_INT(q.hdr->nwaiters, 3, "free: a hole keeps nwaiters");
+	CHECK(queue_waiter_first(&q, &a) == w1, "first: the next after the "
+	    "earliest left");
+	w = queue_waiter_add(&q, 203, &a);
+	CHECK(w == w0, "add: a hole is reused");
+	CHECK_INT(w0->seq, seq0 + 4, "add: the reused waiter gets the next seq");
+	CHECK_INT(q.hdr->nwaiters, 3, "add: nwaiters still 3");
+	CHECK(queue_waiter_first(&q, &a) == w1, "first: by arrival, not by "
+	    "position (slot 0 arrived last)");
+
+	/* Woken waiters are no longer candidates. */
+	queue_waiter_wake(w1, QW_ASSIGNED);
+	CHECK_INT(w1->futex, QW_ASSIGNED, "wake: QW_ASSIGNED set");
+	CHECK(queue_waiter_first(&q, &a) == w0, "first: skips a waiter "
+	    "already woken");
+	queue_waiter_wake(w0, QW_RETRY);
+	CHECK_INT(w0->futex, QW_RETRY, "wake: QW_RETRY set");
+	CHECK(queue_waiter_first(&q, &a) == NULL, "first: none left waiting");
+	CHECK_INT(q.hdr->nwaiters, 3, "wake: waiters stay until freed");
+
+	/* Trimming nwaiters. */
+	queue_waiter_free(&q, w2);
+	CHECK_INT(q.hdr->nwaiters, 2, "free: the last one trims nwaiters");
+	queue_waiter_free(&q, w0);
+	CHECK_INT(q.hdr->nwaiters, 2, "free: the first one does not");
+	queue_waiter_free(&q, w1);
+	CHECK_INT(q.hdr->nwaiters, 0, "free: the last one trims past holes");
+
+	/* Stale bytes beyond nwaiters are free space. */
+	q.waiters[0].pid = 999;
+	q.waiters[0].key = a;
+	q.waiters[0].futex = QW_WAITING;
+	q.waiters[0].seq = 1;
+	CHECK(queue_waiter_first(&q, &a) == NULL, "first: ignores waiters "
+	    "beyond nwaiters");
+	w = queue_waiter_add(&q, 204, &a);
+	CHECK(w == &q.waiters[0], "add: takes waiters beyond nwaiters");
+	CHECK(w != NULL && w->pid == 204 && w->futex == QW_WAITING &&
+	    w->seq == seq0 + 5, "add: stale bytes replaced");
+	queue_waiter_free(&q, &q.waiters[0]);
+
+	/* A full table. */
+	for (i = 0, n = 0; i < QUEUE_NWAITERS; i++)
+		n += queue_waiter_add(&q, 1000 + i, i % 2 ? &a : &g) != NULL;
+	CHECK_INT(n, QUEUE_NWAITERS, "full: %d waiters added", QUEUE_NWAITERS);
+	CHECK_INT(q.hdr->nwaiters, QUEUE_NWAITERS, "full: nwaiters");
+	CHECK(queue_waiter_add(&q, 5000, &a) == NULL, "full: add gives NULL");
+	CHECK(queue_waiter_first(&q, &g) == &q.waiters[0], "full: first of g");
+	CHECK(queue_waiter_first(&q, &a) == &q.waiters[1], "full: first of a");
+	queue_waiter_free(&q, &q.waiters[QUEUE_NWAITERS - 1]);
+	CHECK_INT(q.hdr->nwaiters, QUEUE_NWAITERS - 1, "full: trimmed by one");
+	w = queue_waiter_add(&q, 5001, &a);
+	CHECK(w == &q.waiters[QUEUE_NWAITERS - 1], "full: last place reused");
+	for (i = QUEUE_NWAITERS - 1; i >= 0; i--)
+		queue_waiter_free(&q, &q.waiters[i]);
+	CHECK_INT(q.hdr->nwaiters, 0, "full: emptied");
+	queue_unlock(&q);
+
+	/* Waiters are in the file: another open sees them. */
+	CHECK_INT(queue_lock(&q, err, sizeof(err)), 0, "waiters: relock");
+	(void)queue_waiter_add(&q, 4242, &g);
+	queue_unlock(&q);
+	queue_close(&q);
+	if (queue_open(&q, b, me, err, sizeof(err)) == 0 &&
+	    CHECK_INT(queue_lock(&q, err, sizeof(err)), 0, "waiters: reopen")) {
+		w = queue_waiter_first(&q, &g);
+		CHECK(w != NULL && w->pid == 4242, "waiters: kept in the file");
+		CHECK_INT(q.hdr->nrebuilt, 0, "waiters: file not rebuilt");
+		if (w != NULL)
+			queue_waiter_free(&q, w);
+		CHECK_INT(q.hdr->nwaiters, 0, "waiters: none left");
+		queue_unlock(&q);
+	}
+	queue_close(&q);
+}
+
+/* The header's nwaiters is checked like nused. */
+static void
+test_waiter_header(void)
+{
+	uint32_t v;
+	uint64_t z = 0;
+
+	(void)relock("nwaiters: restore");
+	v = QUEUE_NWAITERS + 1;
+	poke(offsetof(struct queue_header, nwaiters), &v, sizeof(v));
+	CHECK_INT(relock("nwaiters: > QUEUE_NWAITERS"), 1, "nwaiters: "
+	    "%u > %d is rebuilt", v, QUEUE_NWAITERS);
+	v = 0xffffffffu;
+	poke(offsetof(struct queue_header, nwaiters), &v, sizeof(v));
+	CHECK_INT(relock("nwaiters: 0xffffffff"), 1, "nwaiters: huge value "
+	    "rebuilt");
+	v = QUEUE_NWAITERS;
+	poke(offsetof(struct queue_header, nwaiters), &v, sizeof(v));
+	poke(offsetof(struct queue_header, nrebuilt), &z, sizeof(z));
+	CHECK_INT(relock("nwaiters: == QUEUE_NWAITERS"), 0, "nwaiters: "
+	    "%d (a full table) is accepted", QUEUE_NWAITERS);
+	v = 0;
+	poke(offsetof(struct queue_header, nwaiters), &v, sizeof(v));
+}
+
+static void
+test_groups(void)
+{
+	struct queue q;
+	struct queue_group *g, *h, *l1, *l2, *x;
+	char b[256], name[32];
+	int i, n, distinct;
+
+	tpath(b, sizeof(b), "groups");
+	if (queue_open(&q, b, me, err, sizeof(err)) == -1 ||
+	    queue_lock(&q, err, sizeof(err)) == -1) {
+		CHECK(0, "groups: open");
+		return;
+	}
+	CHECK(q.groups == (struct queue_group *)(q.waiters + QUEUE_NWAITERS),
+	    "groups: table after the waiters");
+	g = queue_group(&q, "shop");
+	if (!CHECK(g == &q.groups[0], "groups: created in the first entry")) {
+		queue_unlock(&q);
+		queue_close(&q);
+		return;
+	}
+	CHECK_STR(g->name, "shop", "groups: name stored");
+	CHECK(g->nrequests == 0 && g->nmaxhit == 0 && g->nspawned == 0,
+	    "groups: counters start at 0");
+	g->nrequests = 5;
+	g->nmaxhit = 2;
+	CHECK(queue_group(&q, "shop") == g, "groups: found again");
+	CHECK_INT(g->nrequests, 5, "groups: finding keeps the counters");
+	h = queue_group(&q, "none");
+	CHECK(h == &q.groups[1], "groups: another name, another entry");
+	CHECK(queue_group(&q, "sho") != g && queue_group(&q, "shopx") != g,
+	    "groups: a prefix or extension is another group");
+
+	/* Only the first 12 characters count. */
+	l1 = queue_group(&q, "abcdefghijklmX");
+	CHECK(l1 != NULL && strcmp(l1->name, "abcdefghijkl") == 0,
+	    "groups: a long name is stored as its first 12 characters");
+	CHECK(queue_group(&q, "abcdefghijkl") == l1, "groups: the 12-character "
+	    "name finds it");
+	l2 = queue_group(&q, "abcdefghijklmX");
+	CHECK(l2 == l1, "groups: the same long name finds the same entry");
+	l2 = queue_group(&q, "abcdefghijklmY");
+	CHECK(l2 == l1, "groups: names equal in their first 12 characters "
+	    "share an entry");
+	CHECK(queue_group(&q, "abcdefghijkX") != l1, "groups: a difference "
+	    "within 12 characters counts");
+
+	/* A full table: NULL for a new name, existing names still found. */
+	for (i = 0, n = 0; i < QUEUE_NGROUPS + 5; i++) {
+		snprintf(name, sizeof(name), "g%d", i);
+		n += queue_group(&q, name) != NULL;
+	}
+	for (i = 0, distinct = 0; i < QUEUE_NGROUPS; i++)
+		distinct += q.groups[i].name[0] != '\0';
+	CHECK_INT(distinct, QUEUE_NGROUPS, "groups: table full");
+	CHECK(queue_group(&q, "one-more") == NULL, "groups: full table gives "
+	    "NULL for a new name");
+	CHECK(queue_group(&q, "shop") == g, "groups: full table still finds "
+	    "shop");
+	snprintf(name, sizeof(name), "g%d", 0);
+	x = queue_group(&q, name);
+	CHECK(x != NULL && strcmp(x->name, "g0") == 0, "groups: full table "
+	    "finds g0");
+	/* A freed entry (empty name) is reused. */
+	if (x != NULL) {
+		memset(x, 0, sizeof(*x));
+		CHECK(queue_group(&q, "late") == x, "groups: a free entry is "
+		    "reused");
+	}
+	queue_unlock(&q);
+	queue_close(&q);
+
+	/* Counters are in the file. */
+	if (queue_open(&q, b, me, err, sizeof(err)) == 0 &&
+	    CHECK_INT(queue_lock(&q, err, sizeof(err)), 0, "groups: reopen")) {
+		g = queue_group(&q, "shop");
+		CHECK(g == &q.groups[0] && g->nrequests == 5 && g->nmaxhit == 2,
+		    "groups: counters kept in the file");
+		queue_unlock(&q);
+	}
+	queue_close(&q);
+}
+
 static int
 rm_tree(const char *path)
 {
@@ -826,6 +1186,10 @@ main(void)
 	test_rebuild();
 	test_slots();
 	test_keys();
+	test_waiters();
+	test_waiter_sleep();
+	test_waiter_header();
+	test_groups();
 	test_refuse();
 	unit_watchdog(120);
 	CHECK_INT(count_fds(), base, "queue: no descriptor leaked overall");
