@@ -437,6 +437,13 @@ complete(int conn, struct proto_request *req, struct be_status *st,
 	if (begun)
 		be_perl_run(st);
 	be_perl_finish(st);
+	/*
+	 * Children the script forked and did not wait for would be reaped
+	 * by init when a plain perl exits; a backend lives on, so it reaps
+	 * those that have exited once the request is over.
+	 */
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
 	release_stdio();
 	install_signals();
 	keep = end_request(st, req->script);
