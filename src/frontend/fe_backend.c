@@ -333,25 +333,32 @@ reserve(struct queue *q, const struct fe_request *req, int state)
 	(void)util_strlcpy(s->script, req->script, sizeof(s->script));
 }
 
-/* Counts a start of a backend. */
+/* Counts a start of a backend (spawn) or a wait for MaxBackends. */
 static void
-count_spawn(struct queue *q, const struct fe_request *req)
+count(struct queue *q, const struct fe_request *req, int spawn)
 {
-	struct queue_group *g;
+	struct queue_group *g = queue_group(q, req->key.group);
 
-	q->hdr->nspawned++;
-	if ((g = queue_group(q, req->key.group)) != NULL)
-		g->nspawned++;
+	if (spawn) {
+		q->hdr->nspawned++;
+		if (g != NULL)
+			g->nspawned++;
+	} else {
+		q->hdr->nmaxhit++;
+		if (g != NULL)
+			g->nmaxhit++;
+	}
 }
 
-static void
-count_maxhit(struct queue *q, const struct fe_request *req)
+/* Under the lock: our place in the line of waiting frontends. */
+static struct queue_waiter *
+add_waiter(struct queue *q, const struct fe_request *req)
 {
-	struct queue_group *g;
+	struct queue_waiter *w;
 
-	q->hdr->nmaxhit++;
-	if ((g = queue_group(q, req->key.group)) != NULL)
-		g->nmaxhit++;
+	if ((w = queue_waiter_add(q, getpid(), &req->key)) == NULL)
+		errx(FE_EXIT_FAIL, "too many requests waiting for a backend");
+	return w;
 }
 
 /*
@@ -372,15 +379,12 @@ sleep_turn(struct queue *q, const struct fe_request *req,
 	/* The timeout only guards against a lost wake-up or a dead peer. */
 	queue_waiter_sleep(*w, 1000);
 	lock_or_die(q);
-	if ((*w)->pid != me &&
-	    (*w = queue_waiter_add(q, me, &req->key)) == NULL)
-		errx(FE_EXIT_FAIL, "too many requests waiting for a backend");
+	if ((*w)->pid != me)
+		*w = add_waiter(q, req);
 	if ((*w)->futex == QW_ASSIGNED) {
+		/* Keep our place in line in case that backend is gone. */
 		s = queue_slot_find(q, (*w)->assigned);
-		queue_waiter_free(q, *w);
-		if ((*w = queue_waiter_add(q, me, &req->key)) == NULL)
-			errx(FE_EXIT_FAIL, "too many requests waiting for a "
-			    "backend");
+		(*w)->assigned = 0;
 		if (s != NULL && s->fe_pid == me && (fd = connect_slot(q, s)) != -1)
 			return fd;
 	}
@@ -411,25 +415,23 @@ choose(struct queue *q, const struct fe_request *req, int *spawn)
 		if ((w != NULL && someone_ahead(q, w)) ||
 		    (max > 0 && count_pool(q, &req->key) >= max)) {
 			if (!hit++)
-				count_maxhit(q, req);
+				count(q, req, 0);
 		} else if ((p = find_parent(q, &req->key)) != NULL) {
 			reserve(q, req, QS_STARTING);
 			if ((fd = connect_slot(q, p)) != -1) {
-				count_spawn(q, req);
+				count(q, req, 1);
 				break;
 			}
 			continue;	/* a dead parent, now reclaimed */
 		} else if (!parent_spawning(q, &req->key)) {
 			reserve(q, req, QS_STARTING);
 			reserve(q, req, QS_SPAWNING);
-			count_spawn(q, req);
+			count(q, req, 1);
 			*spawn = 1;
 			break;
 		}
-		if (w == NULL &&
-		    (w = queue_waiter_add(q, getpid(), &req->key)) == NULL)
-			errx(FE_EXIT_FAIL, "too many requests waiting for a "
-			    "backend");
+		if (w == NULL)
+			w = add_waiter(q, req);
 		if ((fd = sleep_turn(q, req, &w)) != -1)
 			break;
 	}
