@@ -38,7 +38,11 @@
 #include "be.h"
 #include "util.h"
 
-#define LISTEN_BACKLOG	16
+/*
+ * A backend has one connection at a time; a parent that is still
+ * compiling collects every request that arrives meanwhile.
+ */
+#define LISTEN_BACKLOG	128
 
 extern char **environ;
 

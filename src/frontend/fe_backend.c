@@ -422,7 +422,9 @@ choose(struct queue *q, const struct fe_request *req, int *spawn)
 				count(q, req, 1);
 				break;
 			}
-			continue;	/* a dead parent, now reclaimed */
+			if (p->state != QS_PARENT)
+				continue;	/* a dead parent, now reclaimed */
+			/* Its backlog is full (it is still compiling): wait. */
 		} else if (!parent_spawning(q, &req->key)) {
 			reserve(q, req, QS_STARTING);
 			reserve(q, req, QS_SPAWNING);
