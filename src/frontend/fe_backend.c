@@ -490,9 +490,14 @@ fe_run(struct fe_request *req)
 	    (fds[3] = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
 		err(FE_EXIT_FAIL, "cannot open the current directory");
 	sock = get_backend(req);
-	/* A send error shows up again as a missing reply, with its reason. */
-	(void)proto_send_request(sock, fds, req->script, req->argv0,
-	    req->args, req->env);
+	/*
+	 * A backend that went away shows up again as a missing reply, with
+	 * its reason; anything else is ours to report.  Closing the socket
+	 * (by exiting) returns the backend to the pool.
+	 */
+	if (proto_send_request(sock, fds, req->script, req->argv0, req->args,
+	    req->env) == -1 && errno != EPIPE && errno != ECONNRESET)
+		err(FE_EXIT_FAIL, "%s: cannot send the request", req->script);
 	r = proto_recv_reply(sock, &kind, &code, msg, sizeof(msg));
 	switch (r) {
 	case PROTO_STATUS:
