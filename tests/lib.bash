@@ -295,3 +295,18 @@ is_idle() {
 ppid_of() {
 	sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d ' ' -f 2
 }
+
+# marked_pids VALUE: the live processes (other than this shell) whose
+# environment holds STRESS_MARK=VALUE.  tests/stress/chaos.sh exports it
+# to everything it starts; backends and parents inherit the environment
+# of the frontend that started them, so this finds them too.
+marked_pids() {
+	local f p
+	for f in $(grep -lsFxz -e "STRESS_MARK=$1" /proc/[0-9]*/environ); do
+		p=${f#/proc/}
+		p=${p%/environ}
+		[ "$p" = "$$" ] || [ "$p" = "$BASHPID" ] || gone "$p" ||
+		    echo "$p"
+	done
+	return 0
+}

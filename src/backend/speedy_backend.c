@@ -244,6 +244,8 @@ static void
 unregister(void)
 {
 	unregister_keep_socket();
+	/* On the way out, sweep: we may be the last process to see the file. */
+	(void)queue_reclaim(&q, 1);
 	if (listenfd != -1) {
 		(void)unlink(sockpath);
 		(void)close(listenfd);
@@ -493,6 +495,8 @@ idle_check(void)
 	struct queue_slot *s;
 	time_t now = time(NULL);
 
+	/* Idle, we look after the file: what the dead left behind goes. */
+	(void)queue_reclaim(&q, 0);
 	if ((s = my_slot()) == NULL)
 		return 1;
 	if (s->state == QS_BUSY && !alive(s->fe_pid))
@@ -594,13 +598,26 @@ become_backend(int conn)
 	register_slot(QS_BUSY, peer_pid(conn));
 }
 
-/* Parent: reaps children that exited. */
+/*
+ * Parent: reaps children that exited, and frees what a child that was
+ * killed left in the queue file (a backend that exits cleanly has already
+ * left it).
+ */
 static void
 reap(void)
 {
-	while (waitpid(-1, NULL, WNOHANG) > 0)
+	int n = 0;
+
+	while (waitpid(-1, NULL, WNOHANG) > 0) {
 		nchildren--;
+		n++;
+	}
 	got_chld = 0;
+	if (n > 0) {
+		lock_queue();
+		(void)queue_reclaim(&q, 1);
+		queue_unlock(&q);
+	}
 }
 
 /*

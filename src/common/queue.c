@@ -8,8 +8,11 @@
 
 #include <linux/futex.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -303,6 +306,84 @@ queue_slot_find(struct queue *q, pid_t pid)
 		if (q->slots[i].state != QS_FREE && q->slots[i].pid == pid)
 			return &q->slots[i];
 	return NULL;
+}
+
+static int
+gone(pid_t pid)
+{
+	return kill(pid, 0) == -1 && errno == ESRCH;
+}
+
+static void
+unlink_sock(struct queue *q, pid_t pid)
+{
+	char name[32];
+
+	(void)util_fmt(name, sizeof(name), "%ld.sock", (long)pid);
+	(void)unlinkat(q->dirfd, name, 0);
+}
+
+/* Removes sockets of dead processes that no slot names. */
+static int
+sweep_sockets(struct queue *q)
+{
+	struct dirent *de;
+	DIR *d;
+	long pid;
+	char *dot;
+	int fd, n = 0;
+
+	if ((fd = openat(q->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return 0;
+	if ((d = fdopendir(fd)) == NULL) {
+		(void)close(fd);
+		return 0;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if ((dot = strstr(de->d_name, ".sock")) == NULL || dot[5] != '\0')
+			continue;
+		*dot = '\0';
+		if (util_parse_long(de->d_name, 1, 0x7fffffff, &pid) == -1 ||
+		    queue_slot_find(q, (pid_t)pid) != NULL || !gone((pid_t)pid))
+			continue;
+		unlink_sock(q, (pid_t)pid);
+		n++;
+	}
+	(void)closedir(d);
+	return n;
+}
+
+int
+queue_reclaim(struct queue *q, int sweep_dir)
+{
+	struct queue_slot *s;
+	struct queue_waiter *w;
+	struct queue_key key;
+	uint32_t i;
+	int n = 0, backend;
+
+	for (i = 0; i < q->hdr->nwaiters; i++)
+		if (q->waiters[i].pid != 0 && gone(q->waiters[i].pid)) {
+			queue_waiter_free(q, &q->waiters[i]);
+			n++;
+		}
+	for (i = 0; i < q->hdr->nused; i++) {
+		s = &q->slots[i];
+		if (s->state == QS_FREE || !gone(s->pid))
+			continue;
+		key = s->key;
+		backend = s->state != QS_PARENT && s->state != QS_SPAWNING;
+		unlink_sock(q, s->pid);
+		queue_slot_free(q, s);
+		q->hdr->nreclaimed++;
+		n++;
+		/* A backend place freed: the first waiter may start one. */
+		if (backend && (w = queue_waiter_first(q, &key)) != NULL)
+			queue_waiter_wake(w, QW_RETRY);
+	}
+	if (sweep_dir)
+		n += sweep_sockets(q);
+	return n;
 }
 
 int

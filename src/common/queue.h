@@ -166,6 +166,15 @@ void	queue_slot_free(struct queue *q, struct queue_slot *s);
 /* Under the lock: the slot of pid, or NULL. */
 struct queue_slot *queue_slot_find(struct queue *q, pid_t pid);
 
+/*
+ * Under the lock: frees the slots and waiters of processes that are gone
+ * (killed, crashed) and removes their sockets, waking a waiting frontend
+ * for every backend place that frees.  With sweep_dir it also removes the
+ * sockets no slot names whose process is gone (a backend killed between
+ * creating its socket and registering).  Returns how many it reclaimed.
+ */
+int	queue_reclaim(struct queue *q, int sweep_dir);
+
 /* Formats the socket path of backend pid into buf; returns 0 or -1. */
 int	queue_sockpath(const struct queue *q, pid_t pid, char *buf, size_t len);
 

@@ -76,25 +76,6 @@ retire_slot(struct queue *q, struct queue_slot *s)
 	}
 }
 
-/* Frees the slots of backends that died while busy or starting. */
-static void
-reclaim_dead(struct queue *q)
-{
-	struct queue_slot *s;
-	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	uint32_t i;
-
-	for (i = 0; i < q->hdr->nused; i++) {
-		s = &q->slots[i];
-		if (s->state == QS_FREE || kill(s->pid, 0) == 0 || errno != ESRCH)
-			continue;
-		if (queue_sockpath(q, s->pid, path, sizeof(path)) == 0)
-			(void)unlink(path);
-		queue_slot_free(q, s);
-		q->hdr->nreclaimed++;
-	}
-}
-
 /*
  * Under the lock: takes an idle backend of this script version (marking it
  * busy for us) and retires backends of older versions.  Returns a connected
@@ -313,7 +294,7 @@ parent_spawning(struct queue *q, const struct queue_key *key)
  * Under the lock: reserves a slot for what we are about to start (a
  * backend the parent forks for us, or the parent we spawn), so that other
  * frontends count it.  Its pid is ours until the process takes it over; if
- * we die first, reclaim_dead() frees it.
+ * we die first, queue_reclaim() frees it.
  */
 static void
 reserve(struct queue *q, const struct fe_request *req, int state)
@@ -411,7 +392,7 @@ choose(struct queue *q, const struct fe_request *req, int *spawn)
 	for (;;) {
 		if ((fd = take_idle(q, &req->key)) != -1)
 			break;
-		reclaim_dead(q);
+		(void)queue_reclaim(q, 0);
 		if ((w != NULL && someone_ahead(q, w)) ||
 		    (max > 0 && count_pool(q, &req->key) >= max)) {
 			if (!hit++)
