@@ -25,22 +25,6 @@ static char err[1024];
 static int files[PROTO_NFDS];	/* the four descriptors a request carries */
 static char paths[2][128];
 
-/* Number of open descriptors, from /proc/self/fd. */
-static int
-count_fds(void)
-{
-	DIR *d;
-	struct dirent *e;
-	int n = 0;
-
-	if ((d = opendir("/proc/self/fd")) == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1;	/* opendir's own */
-}
 
 static int
 same_file(int a, int b)
@@ -165,7 +149,7 @@ test_roundtrip(void)
 	int sv[2], base, i, r, ok;
 
 	mkpair(sv);
-	base = count_fds();
+	base = unit_count_fds();
 	CHECK_INT(proto_send_request(sv[0], files, "/srv/www/s.pl", "s.pl",
 	    args, env), 0, "roundtrip: send request");
 	r = proto_recv(sv[1], &req, err, sizeof(err));
@@ -173,7 +157,7 @@ test_roundtrip(void)
 		closepair(sv);
 		return;
 	}
-	CHECK_INT(count_fds(), base + PROTO_NFDS, "roundtrip: four new "
+	CHECK_INT(unit_count_fds(), base + PROTO_NFDS, "roundtrip: four new "
 	    "descriptors");
 	for (i = 0, ok = 1; i < PROTO_NFDS; i++)
 		ok &= req.fds[i] >= 0 && req.fds[i] != files[i] &&
@@ -203,11 +187,11 @@ test_roundtrip(void)
 	    "the original file");
 
 	proto_request_free(&req);
-	CHECK_INT(count_fds(), base, "roundtrip: free closes the fds");
+	CHECK_INT(unit_count_fds(), base, "roundtrip: free closes the fds");
 	CHECK(req.fds[0] == -1 && req.fds[3] == -1 && req.body == NULL,
 	    "roundtrip: free resets the request");
 	proto_request_free(&req);
-	CHECK_INT(count_fds(), base, "roundtrip: second free is harmless");
+	CHECK_INT(unit_count_fds(), base, "roundtrip: second free is harmless");
 
 	/* NULL vectors are empty ones. */
 	CHECK_INT(proto_send_request(sv[0], files, "/s", "", NULL, NULL), 0,
@@ -239,7 +223,7 @@ test_roundtrip(void)
 		CHECK_INT(req.nargs, 3, "roundtrip: second nargs");
 		proto_request_free(&req);
 	}
-	CHECK_INT(count_fds(), base, "roundtrip: no descriptor leaked");
+	CHECK_INT(unit_count_fds(), base, "roundtrip: no descriptor leaked");
 	closepair(sv);
 }
 
@@ -286,7 +270,7 @@ test_big(void)
 	args[N] = env[N] = NULL;
 	args[N / 2] = "";
 	mkpair(sv);
-	base = count_fds();
+	base = unit_count_fds();
 	pid = send_in_child(sv[0], sv[1], "/many", args, env);
 	if (CHECK_INT(proto_recv(sv[1], &req, err, sizeof(err)), PROTO_REQUEST,
 	    "big: %d args and %d env entries", N, N)) {
@@ -348,7 +332,7 @@ test_big(void)
 		    huge), -1, "big: oversized environment refused");
 		CHECK_INT(errno, EMSGSIZE, "big: env errno EMSGSIZE");
 	}
-	CHECK_INT(count_fds(), base, "big: no descriptor leaked");
+	CHECK_INT(unit_count_fds(), base, "big: no descriptor leaked");
 	closepair(sv);
 }
 
@@ -366,7 +350,7 @@ refuse(const char *name, const void *msg, size_t len, int nfds,
 	for (i = 0; i < 8; i++)
 		fds[i] = files[i % PROTO_NFDS];
 	mkpair(sv);
-	base = count_fds();
+	base = unit_count_fds();
 	if (send_raw(sv[0], msg, len, fds, nfds) == -1) {
 		CHECK(0, "%s: could not send (%s)", name, strerror(errno));
 		closepair(sv);
@@ -379,7 +363,7 @@ refuse(const char *name, const void *msg, size_t len, int nfds,
 	CHECK_INT(r, -1, "%s: refused", name);
 	if (errpart != NULL)
 		CHECK_HAS(err, errpart, "%s: message", name);
-	CHECK_INT(count_fds(), base, "%s: received descriptors closed", name);
+	CHECK_INT(unit_count_fds(), base, "%s: received descriptors closed", name);
 	closepair(sv);
 }
 
@@ -456,7 +440,7 @@ test_quit_eof(void)
 	size_t n;
 
 	mkpair(sv);
-	base = count_fds();
+	base = unit_count_fds();
 	CHECK_INT(proto_send_quit(sv[0]), 0, "quit: send");
 	CHECK_INT(proto_recv(sv[1], &req, err, sizeof(err)), PROTO_QUIT,
 	    "quit: received as PROTO_QUIT");
@@ -466,7 +450,7 @@ test_quit_eof(void)
 	    "with a body");
 	CHECK_INT(proto_recv(sv[1], &req, err, sizeof(err)), -1,
 	    "quit: QUIT with a body refused");
-	CHECK_INT(count_fds(), base, "quit: no descriptor leaked");
+	CHECK_INT(unit_count_fds(), base, "quit: no descriptor leaked");
 	closepair(sv);
 
 	mkpair(sv);
@@ -642,13 +626,13 @@ main(void)
 
 	unit_watchdog(120);
 	setup();
-	base = count_fds();
+	base = unit_count_fds();
 	test_roundtrip();
 	test_big();
 	test_malformed();
 	test_quit_eof();
 	test_replies();
-	CHECK_INT(count_fds(), base, "proto: no descriptor leaked overall");
+	CHECK_INT(unit_count_fds(), base, "proto: no descriptor leaked overall");
 	cleanup();
 	return unit_done();
 }

@@ -28,21 +28,6 @@ static char top[] = "/tmp/speedy-unit-queue.XXXXXX";
 static char err[1024];
 static uid_t me;
 
-static int
-count_fds(void)
-{
-	DIR *d;
-	struct dirent *e;
-	int n = 0;
-
-	if ((d = opendir("/proc/self/fd")) == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1;
-}
 
 /* "<top>/<name>" */
 static const char *
@@ -115,7 +100,7 @@ test_create(void)
 	struct stat st;
 	char d[256], f[256], b[256];
 	time_t now = time(NULL);
-	int base = count_fds();
+	int base = unit_count_fds();
 	mode_t mask;
 
 	qdir(d, sizeof(d), "sp");
@@ -140,7 +125,7 @@ test_create(void)
 	CHECK((fcntl(q.fd, F_GETFD) & FD_CLOEXEC) &&
 	    (fcntl(q.dirfd, F_GETFD) & FD_CLOEXEC), "create: close-on-exec");
 	CHECK(q.hdr == NULL, "create: not mapped before the first lock");
-	CHECK_INT(count_fds(), base + 2, "create: two descriptors");
+	CHECK_INT(unit_count_fds(), base + 2, "create: two descriptors");
 
 	if (CHECK_INT(queue_lock(&q, err, sizeof(err)), 0, "lock: first lock")) {
 		CHECK_INT(fsize(f), QSIZE, "lock: file sized to header + "
@@ -164,7 +149,7 @@ test_create(void)
 	queue_close(&q);
 	CHECK(q.fd == -1 && q.dirfd == -1 && q.hdr == NULL, "close: resets");
 	queue_close(&q);
-	CHECK_INT(count_fds(), base, "close: descriptors released");
+	CHECK_INT(unit_count_fds(), base, "close: descriptors released");
 }
 
 static void
@@ -604,7 +589,7 @@ static void
 refuse(const char *what, const char *base, uid_t uid, const char *errpart)
 {
 	struct queue q;
-	int n = count_fds();
+	int n = unit_count_fds();
 
 	err[0] = '\0';
 	CHECK_INT(queue_open(&q, base, uid, err, sizeof(err)), -1,
@@ -613,7 +598,7 @@ refuse(const char *what, const char *base, uid_t uid, const char *errpart)
 		CHECK_HAS(err, errpart, "refuse: %s: message", what);
 	CHECK(q.fd == -1 && q.dirfd == -1 && q.hdr == NULL,
 	    "refuse: %s: queue left closed", what);
-	CHECK_INT(count_fds(), n, "refuse: %s: no descriptor leaked", what);
+	CHECK_INT(unit_count_fds(), n, "refuse: %s: no descriptor leaked", what);
 	queue_close(&q);
 	CHECK_INT(queue_lock(&q, err, sizeof(err)), -1, "refuse: %s: "
 	    "lock of the failed queue fails", what);
@@ -1180,7 +1165,7 @@ main(void)
 		perror("mkdtemp");
 		return 2;
 	}
-	base = count_fds();
+	base = unit_count_fds();
 	test_create();
 	test_lock();
 	test_rebuild();
@@ -1192,7 +1177,7 @@ main(void)
 	test_groups();
 	test_refuse();
 	unit_watchdog(120);
-	CHECK_INT(count_fds(), base, "queue: no descriptor leaked overall");
+	CHECK_INT(unit_count_fds(), base, "queue: no descriptor leaked overall");
 	CHECK_INT(rm_tree(top), 0, "queue: cleaned up %s", top);
 	return unit_done();
 }

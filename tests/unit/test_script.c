@@ -21,21 +21,6 @@
 static char tmpdir[] = "/tmp/speedy-unit-script.XXXXXX";
 static char err[1024];
 
-static int
-count_fds(void)
-{
-	DIR *d;
-	struct dirent *e;
-	int n = 0;
-
-	if ((d = opendir("/proc/self/fd")) == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1;
-}
 
 /*
  * Splits code followed by tail.  If tail is "", no end marker may be found:
@@ -214,7 +199,7 @@ static void
 load_fails(const char *what, const char *path, const char *errpart)
 {
 	struct be_script s;
-	int n = count_fds();
+	int n = unit_count_fds();
 
 	err[0] = '\0';
 	CHECK_INT(be_script_load(&s, path, err, sizeof(err)), -1,
@@ -224,7 +209,7 @@ load_fails(const char *what, const char *path, const char *errpart)
 		CHECK_HAS(err, errpart, "load: %s: message", what);
 	CHECK(s.path == NULL && s.text == NULL, "load: %s: nothing kept",
 	    what);
-	CHECK_INT(count_fds(), n, "load: %s: no descriptor leaked", what);
+	CHECK_INT(unit_count_fds(), n, "load: %s: no descriptor leaked", what);
 	be_script_free(&s);
 }
 
@@ -234,7 +219,7 @@ test_load(void)
 	struct be_script s;
 	struct stat st;
 	char p[256];
-	int n = count_fds();
+	int n = unit_count_fds();
 
 	snprintf(p, sizeof(p), "%s/missing.pl", tmpdir);
 	load_fails("missing file", p, "No such file");
@@ -306,7 +291,7 @@ test_load(void)
 		CHECK_INT(s.inpod, 1, "load: inpod set");
 		be_script_free(&s);
 	}
-	CHECK_INT(count_fds(), n, "load: no descriptor leaked");
+	CHECK_INT(unit_count_fds(), n, "load: no descriptor leaked");
 }
 
 static void

@@ -18,6 +18,7 @@
 #define SPEEDY_UNIT_H
 
 #include <signal.h>
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,6 +136,23 @@ unit_diag(const char *fmt, ...)
 	va_end(ap);
 	printf("\n");
 	fflush(stdout);
+}
+
+/* The number of open descriptors, to check that nothing leaks. */
+static int UNIT_UNUSED
+unit_count_fds(void)
+{
+	DIR *d;
+	struct dirent *e;
+	int n = 0;
+
+	if ((d = opendir("/proc/self/fd")) == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1;	/* opendir's own */
 }
 
 static void UNIT_UNUSED
