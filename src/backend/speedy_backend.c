@@ -61,6 +61,7 @@ static pid_t		 mypid;
 static time_t		 idle_since;
 
 #define RECHECK_MS	2000	/* idle poll: reservations by dead frontends */
+#define PARENT_CHECK_MS	10000	/* parent: is our slot still there? */
 
 static void __attribute__((noreturn))
 usage(void)
@@ -670,18 +671,31 @@ fork_backend(int conn)
 static void __attribute__((noreturn))
 parent_loop(void)
 {
-	int conn, ready, n, ms;
+	long timeout;
+	int conn, ready, n, ms, lost;
 
 	idle_since = time(NULL);
 	for (;;) {
-		ms = opts.num[OPT_TIMEOUT] > 0 ?
-		    (int)opts.num[OPT_TIMEOUT] * 1000 : -1;
+		timeout = opts.num[OPT_TIMEOUT];
+		ms = timeout > 0 && timeout * 1000 < PARENT_CHECK_MS ?
+		    (int)timeout * 1000 : PARENT_CHECK_MS;
 		n = wait_event(listenfd, ms, &ready);
 		if (got_chld)
 			reap();
-		if (got_term || (n == 0 && nchildren == 0 &&
-		    time(NULL) - idle_since >= opts.num[OPT_TIMEOUT]))
+		if (got_term)
 			break;
+		if (n == 0) {
+			if (timeout > 0 && nchildren == 0 &&
+			    time(NULL) - idle_since >= timeout)
+				break;
+			/* A rebuilt queue file lost us: nobody finds us now. */
+			lock_queue();
+			lost = my_slot() == NULL;
+			queue_unlock(&q);
+			if (lost)
+				break;
+			continue;
+		}
 		if (!ready || (conn = accept_peer()) == -1)
 			continue;
 		idle_since = time(NULL);
