@@ -186,19 +186,13 @@ lock_queue(void)
 		fatal(msg);
 }
 
-static int
-alive(pid_t pid)
-{
-	return pid > 0 && (kill(pid, 0) == 0 || errno != ESRCH);
-}
-
 /* Under the lock: the first waiting frontend we can serve, still alive. */
 static struct queue_waiter *
 live_waiter(const struct queue_key *key)
 {
 	struct queue_waiter *w;
 
-	while ((w = queue_waiter_first(&q, key)) != NULL && !alive(w->pid))
+	while ((w = queue_waiter_first(&q, key)) != NULL && queue_pid_gone(w->pid))
 		queue_waiter_free(&q, w);
 	return w;
 }
@@ -500,7 +494,7 @@ idle_check(void)
 	(void)queue_reclaim(&q, 0);
 	if ((s = my_slot()) == NULL)
 		return 1;
-	if (s->state == QS_BUSY && !alive(s->fe_pid))
+	if (s->state == QS_BUSY && queue_pid_gone(s->fe_pid))
 		go_idle(s);
 	if (s->state != QS_IDLE)
 		return 0;

@@ -308,10 +308,10 @@ queue_slot_find(struct queue *q, pid_t pid)
 	return NULL;
 }
 
-static int
-gone(pid_t pid)
+int
+queue_pid_gone(pid_t pid)
 {
-	return kill(pid, 0) == -1 && errno == ESRCH;
+	return pid <= 0 || (kill(pid, 0) == -1 && errno == ESRCH);
 }
 
 static void
@@ -344,7 +344,7 @@ sweep_sockets(struct queue *q)
 			continue;
 		*dot = '\0';
 		if (util_parse_long(de->d_name, 1, 0x7fffffff, &pid) == -1 ||
-		    queue_slot_find(q, (pid_t)pid) != NULL || !gone((pid_t)pid))
+		    queue_slot_find(q, (pid_t)pid) != NULL || !queue_pid_gone((pid_t)pid))
 			continue;
 		unlink_sock(q, (pid_t)pid);
 		n++;
@@ -353,33 +353,39 @@ sweep_sockets(struct queue *q)
 	return n;
 }
 
+void
+queue_slot_reclaim(struct queue *q, struct queue_slot *s)
+{
+	struct queue_waiter *w;
+	struct queue_key key = s->key;
+	int backend = s->state != QS_PARENT && s->state != QS_SPAWNING;
+
+	unlink_sock(q, s->pid);
+	queue_slot_free(q, s);
+	q->hdr->nreclaimed++;
+	/* A backend place freed: the first waiter may start one. */
+	if (backend && (w = queue_waiter_first(q, &key)) != NULL)
+		queue_waiter_wake(w, QW_RETRY);
+}
+
 int
 queue_reclaim(struct queue *q, int sweep_dir)
 {
 	struct queue_slot *s;
-	struct queue_waiter *w;
-	struct queue_key key;
 	uint32_t i;
-	int n = 0, backend;
+	int n = 0;
 
 	for (i = 0; i < q->hdr->nwaiters; i++)
-		if (q->waiters[i].pid != 0 && gone(q->waiters[i].pid)) {
+		if (q->waiters[i].pid != 0 && queue_pid_gone(q->waiters[i].pid)) {
 			queue_waiter_free(q, &q->waiters[i]);
 			n++;
 		}
 	for (i = 0; i < q->hdr->nused; i++) {
 		s = &q->slots[i];
-		if (s->state == QS_FREE || !gone(s->pid))
+		if (s->state == QS_FREE || !queue_pid_gone(s->pid))
 			continue;
-		key = s->key;
-		backend = s->state != QS_PARENT && s->state != QS_SPAWNING;
-		unlink_sock(q, s->pid);
-		queue_slot_free(q, s);
-		q->hdr->nreclaimed++;
+		queue_slot_reclaim(q, s);
 		n++;
-		/* A backend place freed: the first waiter may start one. */
-		if (backend && (w = queue_waiter_first(q, &key)) != NULL)
-			queue_waiter_wake(w, QW_RETRY);
 	}
 	if (sweep_dir)
 		n += sweep_sockets(q);

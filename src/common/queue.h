@@ -175,6 +175,15 @@ struct queue_slot *queue_slot_find(struct queue *q, pid_t pid);
  */
 int	queue_reclaim(struct queue *q, int sweep_dir);
 
+/*
+ * Under the lock: frees the slot of a process known to be gone, removes
+ * its socket and, if it held a backend place, wakes the first waiter.
+ */
+void	queue_slot_reclaim(struct queue *q, struct queue_slot *s);
+
+/* True if no process pid exists (pid <= 0 never names one). */
+int	queue_pid_gone(pid_t pid);
+
 /* Formats the socket path of backend pid into buf; returns 0 or -1. */
 int	queue_sockpath(const struct queue *q, pid_t pid, char *buf, size_t len);
 

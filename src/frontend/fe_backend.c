@@ -45,12 +45,9 @@ connect_slot(struct queue *q, struct queue_slot *s)
 		return -1;
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		(void)close(fd);
-		if (errno == ECONNREFUSED || errno == ENOENT) {
-			/* Dead backend: reclaim its slot and socket. */
-			(void)unlink(sun.sun_path);
-			queue_slot_free(q, s);
-			q->hdr->nreclaimed++;
-		}
+		/* Dead backend: reclaim its slot and socket. */
+		if (errno == ECONNREFUSED || errno == ENOENT)
+			queue_slot_reclaim(q, s);
 		return -1;
 	}
 	/* Only a backend of our own uid may get our stdio. */
@@ -253,14 +250,11 @@ someone_ahead(struct queue *q, const struct queue_waiter *w)
 	const struct queue_waiter *o;
 	uint32_t i;
 
+	/* Dead waiters are gone already: choose() reclaims first. */
 	for (i = 0; i < q->hdr->nwaiters; i++) {
 		o = &q->waiters[i];
-		if (o == w || o->pid == 0 || o->seq > w->seq ||
-		    !queue_key_same_script(&o->key, &w->key))
-			continue;
-		if (kill(o->pid, 0) == -1 && errno == ESRCH)
-			queue_waiter_free(q, (struct queue_waiter *)o);
-		else
+		if (o != w && o->pid != 0 && o->seq < w->seq &&
+		    queue_key_same_script(&o->key, &w->key))
 			return 1;
 	}
 	return 0;
