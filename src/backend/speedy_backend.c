@@ -490,8 +490,14 @@ idle_check(void)
 	struct queue_slot *s;
 	time_t now = time(NULL);
 
-	/* Idle, we look after the file: what the dead left behind goes. */
-	(void)queue_reclaim(&q, 0);
+	/*
+	 * Idle, we look after the file: what the dead left behind goes.  One
+	 * sweep per interval for the whole file, not one per idle backend.
+	 */
+	if (now - q.hdr->last_sweep >= RECHECK_MS / 1000) {
+		q.hdr->last_sweep = (int64_t)now;
+		(void)queue_reclaim(&q, 0);
+	}
 	if ((s = my_slot()) == NULL)
 		return 1;
 	if (s->state == QS_BUSY && queue_pid_gone(s->fe_pid))

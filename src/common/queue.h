@@ -117,7 +117,8 @@ struct queue_header {
 	uint64_t	nrebuilt;	/* times the file was found corrupt */
 	uint64_t	seq;		/* last waiter sequence number */
 	uint64_t	nmaxhit;	/* times a frontend waited for MaxBackends */
-	char		reserved[40];
+	int64_t		last_sweep;	/* time(), last periodic queue_reclaim */
+	char		reserved[32];
 };
 
 /* The size of the queue file: every table at its fixed capacity. */
