@@ -12,7 +12,9 @@
  * before every run of that command (untimed), the driver sets path's
  * modification time to a new value, later than any it set before, as if
  * the file had just been edited.  (It makes speedy see a new version of a
- * script, so that every such run compiles it afresh.)
+ * script, so that every such run compiles it afresh.)  A line
+ * "+env<TAB>NAME=value" adds (or replaces) a variable in the environment
+ * of that command only.
  *
  * Every round runs each command weight times, in an order shuffled per
  * round (seeded, so reproducible), so the commands are interleaved and
@@ -60,6 +62,7 @@ struct cmd {
 	long long expect;
 	char	*argv[MAXARGS + 1];
 	char	*touch;		/* file to give a new mtime before each run */
+	char   **envp;		/* its environment; NULL: ours */
 	double	*us;		/* samples, microseconds */
 	size_t	 n, cap;
 };
@@ -90,6 +93,37 @@ rnd(void)
 	return rng * 2685821657736338717ULL;
 }
 
+/* Adds NAME=value to c's environment (a copy of ours), replacing NAME. */
+static void
+add_env(struct cmd *c, const char *var)
+{
+	size_t n = 0, i, len = strcspn(var, "=") + 1;
+
+	if (c->envp == NULL) {
+		while (environ[n] != NULL)
+			n++;
+		if ((c->envp = calloc(n + 2, sizeof(*c->envp))) == NULL) {
+			perror("driver");
+			exit(1);
+		}
+		memcpy(c->envp, environ, n * sizeof(*c->envp));
+	}
+	for (i = 0; c->envp[i] != NULL; i++)
+		if (strncmp(c->envp[i], var, len) == 0)
+			break;
+	if (c->envp[i] == NULL) {
+		char **np = realloc(c->envp, (i + 2) * sizeof(*np));
+
+		if (np == NULL) {
+			perror("driver");
+			exit(1);
+		}
+		c->envp = np;
+		c->envp[i + 1] = NULL;
+	}
+	c->envp[i] = strdup(var);
+}
+
 static void
 read_spec(const char *path)
 {
@@ -116,6 +150,9 @@ read_spec(const char *path)
 			}
 			if (strncmp(line, "+touch\t", 7) == 0 && line[7] != '\0')
 				cmds[ncmds - 1].touch = strdup(line + 7);
+			else if (strncmp(line, "+env\t", 5) == 0 &&
+			    strchr(line + 5, '=') != NULL)
+				add_env(&cmds[ncmds - 1], line + 5);
 			else {
 				fprintf(stderr, "driver: bad line: %s\n", line);
 				exit(1);
@@ -211,7 +248,8 @@ run_once(struct cmd *c)
 	    O_WRONLY | O_CREAT | O_APPEND, 0644);
 
 	t0 = now_us();
-	r = posix_spawn(&pid, c->argv[0], &fa, NULL, c->argv, environ);
+	r = posix_spawn(&pid, c->argv[0], &fa, NULL, c->argv,
+	    c->envp != NULL ? c->envp : environ);
 	if (r != 0) {
 		fprintf(stderr, "driver: %s: cannot run %s: %s\n", c->name,
 		    c->argv[0], strerror(r));

@@ -15,6 +15,15 @@ speedy_setup() {
 		export PERL5LIB="$TOP/src/perl${PERL5LIB:+:$PERL5LIB}"
 	fi
 	export SPEEDY_TMPBASE="$BATS_TEST_TMPDIR/sp"
+	# Never the machine's /etc/speedy: each test has its own (empty)
+	# configuration and snapshot; tests of the config write them.
+	export SPEEDY_CONFDIR="$BATS_TEST_TMPDIR/etc"
+	export SPEEDY_SNAPSHOT="$BATS_TEST_TMPDIR/snapshot"
+	if [ -z "${SPEEDY_INSTALLED:-}" ]; then
+		ADMIN=$TOP/admin/speedy-admin
+	else
+		ADMIN=${SPEEDY_ADMIN:-/usr/sbin/speedy-admin}
+	fi
 	SPEEDY_DIR="$SPEEDY_TMPBASE.$(id -u)"
 	# Scripts run through the kernel's #! need the absolute frontend path.
 	W="$BATS_TEST_TMPDIR/w"

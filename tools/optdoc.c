@@ -25,17 +25,21 @@ defval(int i)
 static void
 markdown(void)
 {
-	char env[64];
+	char env[64], key[64];
 	int i;
 
-	printf("| Option | Letter | Environment | Default | Meaning |\n");
-	printf("|---|---|---|---|---|\n");
+	printf("| Option | Letter | Environment | Config key | Default | "
+	    "Meaning |\n");
+	printf("|---|---|---|---|---|---|\n");
 	for (i = 0; i < OPT__COUNT; i++) {
-		printf("| %s | %s%c%s | %s | %s | %s |\n", opt_table[i].name,
+		printf("| %s | %s%c%s | %s | %s | %s | %s |\n",
+		    opt_table[i].name,
 		    opt_table[i].letter ? "`-" : "", opt_table[i].letter ?
 		    opt_table[i].letter : ' ', opt_table[i].letter ? "`" : "",
 		    (opt_table[i].ctx & OPT_CTX_ENV) ?
 		    opt_envname(i, env, sizeof(env)) : "",
+		    (opt_table[i].ctx & OPT_CTX_CONF) ?
+		    opt_confname(i, key, sizeof(key)) : "",
 		    defval(i), opt_table[i].help);
 	}
 }
@@ -91,7 +95,7 @@ mdoc_text(const char *s)
 static void
 mdoc(void)
 {
-	char env[64];
+	char env[64], key[64];
 	int i;
 
 	printf(".Bl -tag -width Ds\n");
@@ -111,6 +115,9 @@ mdoc(void)
 		if (opt_table[i].ctx & OPT_CTX_ENV)
 			printf(" ,\nenvironment\n.Ev %s", opt_envname(i, env,
 			    sizeof(env)));
+		if (opt_table[i].ctx & OPT_CTX_CONF)
+			printf(" ,\nconfiguration key\n.Ic %s", opt_confname(i,
+			    key, sizeof(key)));
 		/* Punctuation after a macro needs a blank, in text none. */
 		if (opt_table[i].type == OPT_T_FLAG)
 			printf(" .\n");

@@ -36,7 +36,12 @@
 #include <unistd.h>
 
 #include "be.h"
+#include "snap.h"
 #include "util.h"
+
+#ifndef SPEEDY_SNAPSHOT
+#define SPEEDY_SNAPSHOT "/var/lib/speedy/snapshot"
+#endif
 
 /*
  * A backend has one connection at a time; a parent that is still
@@ -59,6 +64,7 @@ static int		 ctlfd = 0;	/* the first request's control socket */
 static int		 nchildren;	/* the parent's live children */
 static pid_t		 mypid;
 static time_t		 idle_since;
+static const char	*cur_script;	/* the request's, while it runs */
 
 #define RECHECK_MS	2000	/* idle poll: reservations by dead frontends */
 #define PARENT_CHECK_MS	10000	/* parent: is our slot still there? */
@@ -133,6 +139,64 @@ be_getopt(const char *name, char *buf, size_t len)
 	return 0;
 }
 
+/*
+ * True (with err set) if the configuration locks option id for the script
+ * being run, or if the snapshot that would say so cannot be read.  Only
+ * setopt asks, so the snapshot is read then, not on every request.
+ */
+static int
+locked(int id, char *err, size_t errlen)
+{
+	struct snap snap;
+	struct snap_result r;
+	const char *path = getenv("SPEEDY_SNAPSHOT");
+	char msg[512];
+	int rc;
+
+	if (path == NULL || *path == '\0')
+		path = SPEEDY_SNAPSHOT;
+	if ((rc = snap_open(&snap, path, msg, sizeof(msg))) == 1)
+		return 0;
+	if (rc == -1 || snap_apply(&snap, cur_script != NULL ? cur_script :
+	    script.path, &r, msg, sizeof(msg)) == -1) {
+		snap_close(&snap);
+		util_fmt(err, errlen, "%s", msg);
+		return 1;
+	}
+	snap_close(&snap);
+	if (!r.locked[id])
+		return 0;
+	util_fmt(err, errlen, "%s is locked by the configuration",
+	    opt_table[id].name);
+	return 1;
+}
+
+/* True if MaxRSS is set and our resident size exceeds it. */
+static int
+too_big(void)
+{
+	char buf[128], *sp;
+	long pages, rss;
+	ssize_t n;
+	int fd;
+
+	if (opts.num[OPT_MAXRSS] <= 0)
+		return 0;
+	if ((fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	(void)close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* statm: total program size, then resident pages. */
+	if ((sp = strchr(buf, ' ')) == NULL ||
+	    (pages = strtol(sp + 1, NULL, 10)) <= 0)
+		return 0;
+	rss = pages * (sysconf(_SC_PAGESIZE) / 1024);
+	return rss > opts.num[OPT_MAXRSS] * 1024;
+}
+
 int
 be_setopt(const char *name, const char *value, char *old, size_t oldlen,
     char *err, size_t errlen)
@@ -150,6 +214,8 @@ be_setopt(const char *name, const char *value, char *old, size_t oldlen,
 		    "backend", opt_table[id].name);
 		return -1;
 	}
+	if (locked(id, err, errlen))
+		return -1;
 	if ((copy = strdup(value)) == NULL) {
 		util_fmt(err, errlen, "out of memory");
 		return -1;
@@ -331,7 +397,11 @@ register_slot(int state, pid_t fe)
 	(void)util_strlcpy(s->key.group, opts.str[OPT_GROUP], OPT_GROUP_SIG + 1);
 	(void)util_strlcpy(s->script, script.path, sizeof(s->script));
 	s->state = (uint8_t)state;
-	s->fe_pid = state == QS_BUSY ? (int32_t)fe : 0;
+	/*
+	 * A parent is marked with the frontend of the first request until it
+	 * forks, so that RequestTimeout can find what runs that request.
+	 */
+	s->fe_pid = (int32_t)fe;
 	s->last_start = (int64_t)time(NULL);
 	if (state == QS_PARENT)
 		wake_all(&s->key);
@@ -360,7 +430,7 @@ end_request(const struct be_status *st, const char *path)
 	struct queue_slot *s;
 	struct queue_group *g;
 	struct queue_script *sc;
-	int keep;
+	int keep, fat = too_big();
 
 	lock_queue();
 	q.hdr->nrequests++;
@@ -379,8 +449,8 @@ end_request(const struct be_status *st, const char *path)
 			(void)util_strlcpy(s->script, path, sizeof(s->script));
 		s->runs++;
 		s->last_end = (int64_t)time(NULL);
-		if (opts.num[OPT_MAXRUNS] > 0 &&
-		    s->runs >= (uint32_t)opts.num[OPT_MAXRUNS])
+		if ((opts.num[OPT_MAXRUNS] > 0 &&
+		    s->runs >= (uint32_t)opts.num[OPT_MAXRUNS]) || fat)
 			keep = 0;
 	}
 	if (keep)
@@ -397,6 +467,7 @@ install_stdio(struct proto_request *req)
 {
 	int i;
 
+	cur_script = req->script;
 	for (i = 0; i < 3; i++)
 		if (dup2(req->fds[i], i) == -1)
 			return -1;
@@ -502,6 +573,14 @@ idle_check(void)
 		return 1;
 	if (s->state == QS_BUSY && queue_pid_gone(s->fe_pid))
 		go_idle(s);
+	/*
+	 * Draining while no frontend is on its way to us (we were idle when
+	 * it was marked, or that frontend died): nobody will send the QUIT
+	 * that was meant for us, or it was lost.  Leave now.
+	 */
+	if (s->state == QS_DRAINING &&
+	    (s->fe_pid == 0 || queue_pid_gone(s->fe_pid)))
+		return 1;
 	if (s->state != QS_IDLE)
 		return 0;
 	return got_term || (opts.num[OPT_TIMEOUT] > 0 &&
@@ -537,8 +616,9 @@ accept_peer(void)
 
 	if ((conn = accept4(listenfd, NULL, NULL, SOCK_CLOEXEC)) == -1)
 		return -1;
+	/* Root too: speedy-admin drains other users' backends with QUIT. */
 	if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 ||
-	    cred.uid != getuid()) {
+	    (cred.uid != getuid() && cred.uid != 0)) {
 		(void)close(conn);
 		return -1;
 	}
@@ -750,6 +830,7 @@ first_request(int conn)
 {
 	struct proto_request req;
 	struct be_status st = { .kind = PROTO_EXITED };
+	struct queue_slot *s;
 	char msg[256];
 	pid_t pid;
 	int r;
@@ -786,6 +867,10 @@ first_request(int conn)
 	}
 	nchildren++;
 	startup = 0;
+	lock_queue();
+	if ((s = my_slot()) != NULL)
+		s->fe_pid = 0;
+	queue_unlock(&q);
 	/* ps and speedy-admin tell the parent from its backends by name. */
 	(void)prctl(PR_SET_NAME, "speedy_parent", 0, 0, 0);
 	(void)close(conn);

@@ -13,8 +13,9 @@
 #include "opt.h"
 #include "util.h"
 
-#define CTX_ALL		(OPT_CTX_ARGV | OPT_CTX_ENV | OPT_CTX_SETOPT)
-#define CTX_START	(OPT_CTX_ARGV | OPT_CTX_ENV)
+#define CTX_ALL		(OPT_CTX_ARGV | OPT_CTX_ENV | OPT_CTX_SETOPT | \
+			    OPT_CTX_CONF)
+#define CTX_START	(OPT_CTX_ARGV | OPT_CTX_ENV | OPT_CTX_CONF)
 
 /*
  * The table.  Order is the enum's order (alphabetical, as SpeedyCGI 2.22
@@ -43,14 +44,23 @@ const struct opt_def opt_table[OPT__COUNT] = {
 	    "Most backends to run at once for a script (for a named group: "
 	    "for the group), 0 for no limit; further requests wait and are "
 	    "served in arrival order." },
+	[OPT_MAXRSS] = { "MaxRSS", 'm', OPT_T_INT, "0", 0, 1L << 30,
+	    CTX_ALL, "megabytes",
+	    "A backend whose resident size exceeds this many megabytes after "
+	    "a request is replaced by a fresh one, 0 for no limit." },
 	[OPT_MAXRUNS] = { "MaxRuns", 'r', OPT_T_INT, "500", 0, INT_MAX,
 	    CTX_ALL, "number",
 	    "Requests a backend serves before it is replaced by a fresh one, "
 	    "0 for no limit." },
 	[OPT_PERLARGS] = { "PerlArgs", 0, OPT_T_STR, "", 0, 1023,
-	    OPT_CTX_ENV, "switches",
+	    OPT_CTX_ENV | OPT_CTX_CONF, "switches",
 	    "Perl switches added to those on the command line and the "
 	    "#! line." },
+	[OPT_REQUESTTIMEOUT] = { "RequestTimeout", 'R', OPT_T_INT, "0", 0,
+	    INT_MAX / 1000, CTX_START, "seconds",
+	    "Seconds a request may run; a request running longer is ended, "
+	    "its backend replaced, and speedy exits with status 1; 0 for no "
+	    "limit." },
 	[OPT_TIMEOUT] = { "Timeout", 't', OPT_T_INT, "3600", 0, INT_MAX / 1000,
 	    CTX_ALL, "seconds",
 	    "Seconds an idle backend waits for a request before it exits, "
@@ -137,6 +147,17 @@ opt_merge(struct opt_set *dst, const struct opt_set *src)
 		dst->str[i] = src->str[i];
 		dst->isset[i] = 1;
 	}
+}
+
+const char *
+opt_confname(int id, char *buf, size_t buflen)
+{
+	size_t i;
+
+	(void)util_strlcpy(buf, opt_table[id].name, buflen);
+	for (i = 0; buf[i] != '\0'; i++)
+		buf[i] = (char)tolower((unsigned char)buf[i]);
+	return buf;
 }
 
 const char *

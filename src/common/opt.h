@@ -18,8 +18,10 @@ enum opt_id {
 	OPT_BUFSIZPOST,
 	OPT_GROUP,
 	OPT_MAXBACKENDS,
+	OPT_MAXRSS,
 	OPT_MAXRUNS,
 	OPT_PERLARGS,
+	OPT_REQUESTTIMEOUT,
 	OPT_TIMEOUT,
 	OPT_TMPBASE,
 	OPT_VERSION,
@@ -36,6 +38,7 @@ enum opt_type {
 #define OPT_CTX_ARGV	0x01	/* speedy's command line and the #! line */
 #define OPT_CTX_ENV	0x02	/* SPEEDY_<NAME> */
 #define OPT_CTX_SETOPT	0x04	/* CGI::SpeedyCGI->setopt in a running script */
+#define OPT_CTX_CONF	0x08	/* /etc/speedy: speedy.conf and sites.d */
 
 /* Longest value accepted for a string option. */
 #define OPT_STR_MAX	1024
@@ -91,6 +94,12 @@ void	opt_defaults(struct opt_set *set, const char *backendprog);
 
 /* Looks an option up by name, case-insensitively; returns -1 if unknown. */
 int	opt_lookup(const char *name);
+
+/*
+ * The option's key in the configuration files: its name in lower case
+ * ("maxruns"), the same name getopt/setopt and SPEEDY_* use.
+ */
+const char *opt_confname(int id, char *buf, size_t buflen);
 
 /*
  * Parses and range-checks text as the value of option id and stores it in

@@ -69,13 +69,13 @@ check_owned(const struct stat *st, uid_t uid, mode_t type, const char *what,
 
 /* Creates or opens the per-user directory safely. */
 static int
-open_dir(struct queue *q, uid_t uid, char *err, size_t errlen)
+open_dir(struct queue *q, uid_t uid, int create, char *err, size_t errlen)
 {
 	struct stat st;
 
 	/* Open first: the directory exists on every request but the first. */
 	q->dirfd = open(q->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (q->dirfd == -1 && errno == ENOENT) {
+	if (q->dirfd == -1 && errno == ENOENT && create) {
 		if (mkdir(q->dir, 0700) == -1 && errno != EEXIST) {
 			util_fmt(err, errlen, "cannot create directory %s: %s",
 			    q->dir, strerror(errno));
@@ -101,7 +101,7 @@ open_dir(struct queue *q, uid_t uid, char *err, size_t errlen)
 }
 
 static int
-open_file(struct queue *q, uid_t uid, char *err, size_t errlen)
+open_file(struct queue *q, uid_t uid, int create, char *err, size_t errlen)
 {
 	char name[32], path[160];
 	struct stat st;
@@ -109,8 +109,8 @@ open_file(struct queue *q, uid_t uid, char *err, size_t errlen)
 	(void)util_fmt(name, sizeof(name), "queue.%d", QUEUE_VERSION);
 	(void)util_fmt(path, sizeof(path), "%s/%s", q->dir, name);
 	/* O_NONBLOCK: a FIFO planted here must not hang us in open(). */
-	q->fd = openat(q->dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW |
-	    O_CLOEXEC | O_NONBLOCK, 0600);
+	q->fd = openat(q->dirfd, name, O_RDWR | (create ? O_CREAT : 0) |
+	    O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
 	if (q->fd == -1) {
 		util_fmt(err, errlen, "cannot open queue file %s: %s", path,
 		    errno == ELOOP ? "it is a symlink" : strerror(errno));
@@ -131,9 +131,9 @@ open_file(struct queue *q, uid_t uid, char *err, size_t errlen)
 	return 0;
 }
 
-int
-queue_open(struct queue *q, const char *tmpbase, uid_t uid, char *err,
-    size_t errlen)
+static int
+open_queue(struct queue *q, const char *tmpbase, uid_t uid, int create,
+    char *err, size_t errlen)
 {
 	memset(q, 0, sizeof(*q));
 	q->dirfd = q->fd = -1;
@@ -142,12 +142,26 @@ queue_open(struct queue *q, const char *tmpbase, uid_t uid, char *err,
 		util_fmt(err, errlen, "TmpBase %s is too long", tmpbase);
 		return -1;
 	}
-	if (open_dir(q, uid, err, errlen) == -1 ||
-	    open_file(q, uid, err, errlen) == -1) {
+	if (open_dir(q, uid, create, err, errlen) == -1 ||
+	    open_file(q, uid, create, err, errlen) == -1) {
 		queue_close(q);
 		return -1;
 	}
 	return 0;
+}
+
+int
+queue_open(struct queue *q, const char *tmpbase, uid_t uid, char *err,
+    size_t errlen)
+{
+	return open_queue(q, tmpbase, uid, 1, err, errlen);
+}
+
+int
+queue_attach(struct queue *q, const char *tmpbase, uid_t uid, char *err,
+    size_t errlen)
+{
+	return open_queue(q, tmpbase, uid, 0, err, errlen);
 }
 
 void

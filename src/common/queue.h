@@ -147,6 +147,14 @@ struct queue {
 int	queue_open(struct queue *q, const char *tmpbase, uid_t uid, char *err,
 	    size_t errlen);
 
+/*
+ * Like queue_open, but never creates anything: for speedy-admin, which
+ * looks at queue files without leaving any behind.  A missing directory
+ * or file fails with errno ENOENT.
+ */
+int	queue_attach(struct queue *q, const char *tmpbase, uid_t uid,
+	    char *err, size_t errlen);
+
 /* Unmaps and closes; safe on a queue that failed to open. */
 void	queue_close(struct queue *q);
 

@@ -9,6 +9,7 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,7 +114,7 @@ static void
 backend_argv(const struct fe_request *req, char **av, char bufs[][32])
 {
 	static const int pass[] = { OPT_TIMEOUT, OPT_MAXRUNS, OPT_MAXBACKENDS,
-	    OPT_BUFSIZGET, OPT_BUFSIZPOST };
+	    OPT_BUFSIZGET, OPT_BUFSIZPOST, OPT_MAXRSS, OPT_REQUESTTIMEOUT };
 	static char group[2 + OPT_STR_MAX], tmpbase[2 + OPT_STR_MAX];
 	size_t k;
 	int i, n = 0;
@@ -438,6 +439,97 @@ get_backend(struct fe_request *req)
 	return spawn ? spawn_backend(req) : fd;
 }
 
+/*
+ * Under the lock: the process running our request.  A backend serving it
+ * is marked busy (or draining) for us; during a script's first request
+ * the parent that compiles it is marked with us until it forks.
+ */
+static struct queue_slot *
+serving_slot(struct queue *q)
+{
+	struct queue_slot *parent = NULL;
+	int32_t me = (int32_t)getpid();
+	uint32_t i;
+
+	for (i = 0; i < q->hdr->nused; i++) {
+		if (q->slots[i].fe_pid != me)
+			continue;
+		if (q->slots[i].state == QS_BUSY ||
+		    q->slots[i].state == QS_DRAINING)
+			return &q->slots[i];
+		if (q->slots[i].state == QS_PARENT)
+			parent = &q->slots[i];
+	}
+	return parent;
+}
+
+/*
+ * RequestTimeout passed: kills the process running the request (the
+ * parent reaps it; the next request gets a fresh backend), frees its
+ * slot, and fails.
+ */
+static void __attribute__((noreturn))
+timed_out(const struct fe_request *req)
+{
+	struct queue_slot *s;
+	struct queue q;
+	char msg[512];
+	pid_t pid = 0;
+
+	if (queue_open(&q, req->opts.str[OPT_TMPBASE], getuid(), msg,
+	    sizeof(msg)) == 0) {
+		lock_or_die(&q);
+		if ((s = serving_slot(&q)) != NULL) {
+			pid = (pid_t)s->pid;
+			(void)kill(pid, SIGKILL);
+			queue_slot_reclaim(&q, s);
+		}
+		queue_unlock(&q);
+		queue_close(&q);
+	}
+	if (pid != 0)
+		errx(FE_EXIT_FAIL, "%s: request timed out after %ld s; its "
+		    "backend (pid %ld) was killed", req->script,
+		    req->opts.num[OPT_REQUESTTIMEOUT], (long)pid);
+	errx(FE_EXIT_FAIL, "%s: request timed out after %ld s", req->script,
+	    req->opts.num[OPT_REQUESTTIMEOUT]);
+}
+
+/* Milliseconds from now until end, at least 0. */
+static int
+ms_until(const struct timespec *end)
+{
+	struct timespec now;
+	long long ms;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (long long)(end->tv_sec - now.tv_sec) * 1000 +
+	    (end->tv_nsec - now.tv_nsec) / 1000000;
+	return ms < 0 ? 0 : ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+/*
+ * With a RequestTimeout, waits that long for the reply to begin; without
+ * one, returns at once and the read blocks (no extra system call).
+ */
+static void
+await_reply(int sock, const struct fe_request *req)
+{
+	struct pollfd pfd = { .fd = sock, .events = POLLIN };
+	struct timespec end;
+	int n, ms;
+
+	if (req->opts.num[OPT_REQUESTTIMEOUT] <= 0)
+		return;
+	(void)clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += req->opts.num[OPT_REQUESTTIMEOUT];
+	while ((ms = ms_until(&end)) > 0) {
+		if ((n = poll(&pfd, 1, ms)) > 0 || (n == -1 && errno != EINTR))
+			return;	/* the reply (or an error) is there */
+	}
+	timed_out(req);
+}
+
 /* Exits the way the script ended. */
 static int
 finish(int kind, int code)
@@ -473,6 +565,7 @@ fe_run(struct fe_request *req)
 	if (proto_send_request(sock, fds, req->script, req->argv0, req->args,
 	    req->env) == -1 && errno != EPIPE && errno != ECONNRESET)
 		err(FE_EXIT_FAIL, "%s: cannot send the request", req->script);
+	await_reply(sock, req);
 	r = proto_recv_reply(sock, &kind, &code, msg, sizeof(msg));
 	switch (r) {
 	case PROTO_STATUS:

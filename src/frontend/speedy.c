@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "fe.h"
+#include "snap.h"
 #include "util.h"
 
 #ifndef SPEEDY_BACKENDPROG
@@ -24,6 +25,9 @@
 #endif
 #ifndef SPEEDY_VERSION
 #define SPEEDY_VERSION "0"
+#endif
+#ifndef SPEEDY_SNAPSHOT
+#define SPEEDY_SNAPSHOT "/var/lib/speedy/snapshot"
 #endif
 
 #define SHEBANG_MAX	1024	/* bytes of the first line we look at */
@@ -36,8 +40,9 @@ usage(void)
 {
 	fprintf(stderr, "usage: speedy [perl-switches] [-- [-B bytes] "
 	    "[-b bytes] [-g[name]] [-M number]\n"
-	    "              [-p path] [-r number] [-T path] [-t seconds] "
-	    "[-v]] script [argument ...]\n");
+	    "              [-m megabytes] [-p path] [-R seconds] "
+	    "[-r number] [-T path]\n"
+	    "              [-t seconds] [-v]] script [argument ...]\n");
 	exit(FE_EXIT_USAGE);
 }
 
@@ -166,6 +171,39 @@ is_kernel_shebang(const struct opt_cmdline *cl, int argc, char **argv,
 	return strcmp(orig1, rest) == 0;
 }
 
+/*
+ * The options of this request: built-in defaults < the configuration
+ * snapshot (global values, then the sites whose patterns match) <
+ * SPEEDY_* environment < #! line < command line, and the configuration's
+ * locked values over all of them.  The snapshot is mapped, not parsed.
+ */
+static void
+resolve(struct fe_request *req, const struct opt_set *shebang,
+    const struct opt_set *cmdline)
+{
+	static struct snap snap;
+	static struct snap_result conf;
+	struct opt_set env;
+	const struct opt_set *layers[3];
+	const char *path;
+	char msg[512];
+
+	memset(&env, 0, sizeof(env));
+	if (opt_parse_env(&env, environ, msg, sizeof(msg)) == -1)
+		errx(FE_EXIT_USAGE, "%s", msg);
+	if ((path = getenv("SPEEDY_SNAPSHOT")) == NULL || *path == '\0')
+		path = SPEEDY_SNAPSHOT;
+	/* A damaged snapshot stops us: its locks may matter. */
+	if (snap_open(&snap, path, msg, sizeof(msg)) == -1 ||
+	    snap_apply(&snap, req->script, &conf, msg, sizeof(msg)) == -1)
+		errx(FE_EXIT_FAIL, "%s", msg);
+	layers[0] = &env;
+	layers[1] = shebang;
+	layers[2] = cmdline;
+	opt_defaults(&req->opts, SPEEDY_BACKENDPROG);
+	snap_resolve(&req->opts, &conf, layers, 3, NULL);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -206,11 +244,7 @@ main(int argc, char **argv)
 	if (opt_parse_shebang(&sh, line, msg, sizeof(msg)) == -1)
 		errx(FE_EXIT_USAGE, "%s: %s", req.script, msg);
 
-	opt_defaults(&req.opts, SPEEDY_BACKENDPROG);
-	if (opt_parse_env(&req.opts, environ, msg, sizeof(msg)) == -1)
-		errx(FE_EXIT_USAGE, "%s", msg);
-	opt_merge(&req.opts, &sh.opts);
-	opt_merge(&req.opts, &cl.opts);
+	resolve(&req, &sh.opts, &cl.opts);
 	if (util_strlcpy(pa, req.opts.str[OPT_PERLARGS], sizeof(pa)) == -1 ||
 	    opt_split_perlargs(&perlargs, pa, msg, sizeof(msg)) == -1)
 		errx(FE_EXIT_USAGE, "PerlArgs: %s", msg);

@@ -110,8 +110,8 @@ test_table(void)
 	CHECK_INT(badidx, 0, "table: entries are in enum order");
 	CHECK_INT(dup, 0, "table: no two options share a letter");
 	CHECK_INT(baddef, 0, "table: numeric defaults are within range");
-	CHECK(opt_table[OPT_PERLARGS].ctx == OPT_CTX_ENV,
-	    "table: PerlArgs is settable from the environment only");
+	CHECK(opt_table[OPT_PERLARGS].ctx == (OPT_CTX_ENV | OPT_CTX_CONF),
+	    "table: PerlArgs is settable from the environment and config only");
 	CHECK(!(opt_table[OPT_VERSION].ctx & OPT_CTX_ENV),
 	    "table: Version is not an environment option");
 }
