@@ -120,32 +120,6 @@ cmd_reload(int argc, char **argv)
 }
 
 /*
- * Removes "." components and repeated slashes, leaving ".." alone: the
- * frontend's clean_path, so that both look the same path up.
- */
-static void
-clean_path(char *p)
-{
-	char *r = p, *w = p;
-
-	while (*r != '\0') {
-		if (r[0] == '/' && r[1] == '/') {
-			r++;
-			continue;
-		}
-		if (r[0] == '/' && r[1] == '.' &&
-		    (r[2] == '/' || r[2] == '\0')) {
-			r += 2;
-			continue;
-		}
-		*w++ = *r++;
-	}
-	*w = '\0';
-	if (p[0] == '\0')
-		(void)strcpy(p, "/");
-}
-
-/*
  * Makes path absolute against the current directory, without resolving
  * symlinks, as the frontend does: the patterns match the path the web
  * server runs.  Returns 0 or -1 after printing why not.
@@ -153,19 +127,12 @@ clean_path(char *p)
 static int
 absolute_path(const char *path, char *out, size_t outlen)
 {
-	char cwd[PATH_MAX];
-
-	if (path[0] == '/') {
-		if (util_strlcpy(out, path, outlen) == 0)
-			return 0;
-	} else if (getcwd(cwd, sizeof(cwd)) == NULL) {
-		warn("cannot find the current directory");
-		return -1;
-	} else if (util_fmt(out, outlen, "%s/%s", cwd, path) == 0) {
-		clean_path(out);
+	if (util_abspath(path, out, outlen) == 0)
 		return 0;
-	}
-	warnx("%s: path too long", path);
+	if (errno == ENAMETOOLONG)
+		warnx("%s: path too long", path);
+	else
+		warn("cannot find the current directory");
 	return -1;
 }
 

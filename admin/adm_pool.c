@@ -230,48 +230,19 @@ parse_signal(const char *s)
 	return -1;
 }
 
-/*
- * Removes "//" and "/./" from an absolute path: the rule the frontend
- * applies to a relative script path (speedy.c, absolute_path), so that
- * --script names a script exactly as its slot does.
- */
-static void
-clean_path(char *p)
-{
-	char *r = p, *w = p;
-
-	while (*r != '\0') {
-		if (r[0] == '/' && r[1] == '/') {
-			r++;
-			continue;
-		}
-		if (r[0] == '/' && r[1] == '.' && (r[2] == '/' || r[2] == '\0')) {
-			r += 2;
-			continue;
-		}
-		*w++ = *r++;
-	}
-	*w = '\0';
-	if (p[0] == '\0')
-		(void)strcpy(p, "/");
-}
-
 /* A script path made absolute against the current directory. */
 static char *
 abs_script(const char *path)
 {
-	char cwd[PATH_MAX], *out;
+	char buf[PATH_MAX], *out;
 
-	if (path[0] == '/') {
-		if ((out = strdup(path)) == NULL)
-			err(ADM_EXIT_FAIL, NULL);
-		return out;
-	}
-	if (getcwd(cwd, sizeof(cwd)) == NULL)
+	if (util_abspath(path, buf, sizeof(buf)) == -1) {
+		if (errno == ENAMETOOLONG)
+			errx(ADM_EXIT_FAIL, "%s: path too long", path);
 		err(ADM_EXIT_FAIL, "cannot find the current directory");
-	if (asprintf(&out, "%s/%s", cwd, path) == -1)
+	}
+	if ((out = strdup(buf)) == NULL)
 		err(ADM_EXIT_FAIL, NULL);
-	clean_path(out);
 	return out;
 }
 
@@ -671,8 +642,9 @@ walk(struct srcs *ss, int only_touched, visit_fn *fn, struct visit *v)
 			continue;
 		}
 		/*
-		 * XXX A user's process that holds its queue file's lock
-		 * forever stalls us here: queue_lock has no timeout.
+		 * A user's process that holds its lock for ever does not
+		 * stall us: on an attached file queue_lock gives up after
+		 * QUEUE_ATTACH_WAIT_MS, and that file is reported.
 		 */
 		if (queue_lock(&q, msg, sizeof(msg)) == -1) {
 			warnx("%s", msg);

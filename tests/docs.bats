@@ -21,10 +21,14 @@ setup() {
 		SPEEDY_1=$(installed_page "$man/man1/speedy.1")
 		BACKEND_1=$(installed_page "$man/man1/speedy_backend.1")
 		MODULE_3=$(installed_page "$man/man3/CGI::SpeedyCGI.3pm")
+		ADMIN_8=$(installed_page "$man/man8/speedy-admin.8")
+		CONF_5=$(installed_page "$man/man5/speedy.conf.5")
 	else
 		SPEEDY_1=$TOP/man/speedy.1
 		BACKEND_1=$TOP/man/speedy_backend.1
 		MODULE_3=$TOP/man/CGI-SpeedyCGI.3pm
+		ADMIN_8=$TOP/man/speedy-admin.8
+		CONF_5=$TOP/man/speedy.conf.5
 	fi
 }
 
@@ -120,6 +124,24 @@ section() {
 	fi
 }
 
+@test "speedy-admin(8) is clean for mandoc -Tlint" {
+	need_page "$ADMIN_8"
+	out=$(lint "$ADMIN_8")
+	if [ -n "$out" ]; then
+		printf '%s\n' "$out"
+		return 1
+	fi
+}
+
+@test "speedy.conf(5) is clean for mandoc -Tlint" {
+	need_page "$CONF_5"
+	out=$(lint "$CONF_5")
+	if [ -n "$out" ]; then
+		printf '%s\n' "$out"
+		return 1
+	fi
+}
+
 @test "CGI::SpeedyCGI(3pm), made by pod2man, has no mandoc warnings or errors" {
 	# Style notes are pod2man's (lower case title, long lines), not the POD's.
 	need_page "$MODULE_3"
@@ -188,6 +210,38 @@ section() {
 	table=$("$OPTDOC" mdoc | sed "s#\\\$(bindir)#$bindir#g")
 	if [ "$options" != "$table" ]; then
 		diff <(printf '%s\n' "$options") <(printf '%s\n' "$table") || true
+		return 1
+	fi
+}
+
+@test "speedy-admin(8) SYNOPSIS is the usage message of speedy-admin" {
+	need_page "$ADMIN_8"
+	status=0
+	out=$("$ADMIN" 2>&1) || status=$?
+	[ "$status" -eq 2 ]
+	usage=$(usage_of "$out")
+	[ -n "$usage" ]
+	page=$(synopsis "$ADMIN_8")
+	if [ "$page" != "$usage" ]; then
+		printf 'SYNOPSIS:\n%s\nusage:\n%s\n' "$page" "$usage"
+		return 1
+	fi
+}
+
+@test "speedy.conf(5) lists the configuration keys of the option table (tools/optdoc confkeys)" {
+	need_optdoc
+	need_page "$CONF_5"
+	src=$(source_of "$CONF_5")
+	bindir=$(section "$(source_of "$SPEEDY_1")" FILES |
+	    sed -n 's#^\.It Pa \(/.*\)/speedy_backend$#\1#p')
+	[ -n "$bindir" ]
+	keys=$("$OPTDOC" confkeys | sed "s#\\\$(bindir)#$bindir#g")
+	[ -n "$keys" ]
+	# The items sit between the list's opening and the lock key.
+	page=$(printf '%s\n' "$src" | awk '/^\.Ss Keys$/ { on = 1; next }
+	    on && /^\.It Ic lock / { exit } on && f { print } on && /^\.Bl / { f = 1 }')
+	if [ "$page" != "$keys" ]; then
+		diff <(printf '%s\n' "$page") <(printf '%s\n' "$keys") || true
 		return 1
 	fi
 }

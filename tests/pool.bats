@@ -487,6 +487,34 @@ pid=$pid"
 	assert_eq "$(cat "$T_SHUT")" "h2 $pid"
 }
 
+@test "an idle backend marked draining whose QUIT never came exits by itself" {
+	use_script pool_life.pl
+	runf timeout 20 "$W/pool_life.pl"
+	[ "$status" -eq 0 ]
+	pid=$(word pid "$output")
+	wait_for is_idle "$pid"
+	# What a drain whose QUIT was lost leaves: the state alone.
+	perl -e '
+	open my $fh, "+<", $ARGV[0] or die "$ARGV[0]: $!\n";
+	binmode $fh;
+	for my $i (0 .. 1023) {
+		seek $fh, 128 + 256 * $i, 0 or die;
+		read $fh, my $s, 5;
+		my ($p) = unpack "l", $s;
+		next unless $p == $ARGV[1];
+		seek $fh, 128 + 256 * $i + 4, 0 or die;
+		print $fh pack("C", 4) or die;	# QS_DRAINING
+		exit 0;
+	}
+	die "no slot for $ARGV[1]\n";' "$SPEEDY_DIR/queue.3" "$pid"
+	assert_eq "$(slot_state "$pid")" draining
+	wait_for gone "$pid"
+	assert_eq "$(cat "$T_SHUT")" "shutdown $pid"
+	runf timeout 20 "$W/pool_life.pl"
+	[ "$status" -eq 0 ]
+	[ "$(word pid "$output")" != "$pid" ]
+}
+
 @test "the parent exits after Timeout once it has no children" {
 	use_script pool_gate.pl "-- -t1"
 	open_gate 0

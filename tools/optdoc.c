@@ -5,6 +5,7 @@
  *
  *     optdoc markdown    the README's options table
  *     optdoc mdoc        the .Bl list of speedy(1)'s OPTIONS section
+ *     optdoc confkeys    the .It items of speedy.conf(5)'s keys
  */
 #include <err.h>
 #include <stdio.h>
@@ -129,16 +130,39 @@ mdoc(void)
 	printf(".El\n");
 }
 
+/* The configuration keys, as items of speedy.conf(5)'s key list. */
+static void
+confkeys(void)
+{
+	char key[64];
+	int i;
+
+	for (i = 0; i < OPT__COUNT; i++) {
+		if (!(opt_table[i].ctx & OPT_CTX_CONF))
+			continue;
+		printf(".It Ic %s Ar %s\n", opt_confname(i, key, sizeof(key)),
+		    opt_table[i].argname);
+		mdoc_text(opt_table[i].help);
+		printf("Option\n.Ar %s", opt_table[i].name);
+		if (i != OPT_BACKENDPROG && opt_table[i].defval[0] == '\0')
+			printf(" ,\ndefault empty.\n");
+		else
+			printf(" ,\ndefault\n.Ql %s .\n", defval(i));
+	}
+}
+
 int
 main(int argc, char **argv)
 {
 	if (argc != 2)
-		errx(2, "usage: optdoc markdown | mdoc");
+		errx(2, "usage: optdoc markdown | mdoc | confkeys");
 	if (strcmp(argv[1], "markdown") == 0)
 		markdown();
 	else if (strcmp(argv[1], "mdoc") == 0)
 		mdoc();
+	else if (strcmp(argv[1], "confkeys") == 0)
+		confkeys();
 	else
-		errx(2, "usage: optdoc markdown | mdoc");
+		errx(2, "usage: optdoc markdown | mdoc | confkeys");
 	return 0;
 }

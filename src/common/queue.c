@@ -42,11 +42,16 @@ queue_state_name(int state)
 	return (state >= 0 && state < QS__COUNT) ? state_names[state] : "?";
 }
 
-/* Checks that st describes something we created: owner, type and mode. */
+/*
+ * Checks that st describes something we created: owner, type and mode.
+ * A refusal sets errno to EPERM, so callers can tell it from a file that
+ * is not there.
+ */
 static int
 check_owned(const struct stat *st, uid_t uid, mode_t type, const char *what,
     const char *path, char *err, size_t errlen)
 {
+	errno = EPERM;
 	if ((st->st_mode & S_IFMT) != type) {
 		util_fmt(err, errlen, "%s %s is not a %s; refusing to use it",
 		    what, path, type == S_IFDIR ? "directory" : "regular file");
@@ -126,6 +131,7 @@ open_file(struct queue *q, uid_t uid, int create, char *err, size_t errlen)
 	if (st.st_nlink != 1) {
 		util_fmt(err, errlen, "queue file %s has %lu links; refusing "
 		    "to use it", path, (unsigned long)st.st_nlink);
+		errno = EPERM;
 		return -1;
 	}
 	return 0;
@@ -140,11 +146,15 @@ open_queue(struct queue *q, const char *tmpbase, uid_t uid, int create,
 	if (util_fmt(q->dir, sizeof(q->dir), "%s.%u", tmpbase,
 	    (unsigned)uid) == -1) {
 		util_fmt(err, errlen, "TmpBase %s is too long", tmpbase);
+		errno = ENAMETOOLONG;
 		return -1;
 	}
 	if (open_dir(q, uid, create, err, errlen) == -1 ||
 	    open_file(q, uid, create, err, errlen) == -1) {
+		int e = errno;
+
 		queue_close(q);
+		errno = e;
 		return -1;
 	}
 	return 0;
@@ -161,7 +171,10 @@ int
 queue_attach(struct queue *q, const char *tmpbase, uid_t uid, char *err,
     size_t errlen)
 {
-	return open_queue(q, tmpbase, uid, 0, err, errlen);
+	if (open_queue(q, tmpbase, uid, 0, err, errlen) == -1)
+		return -1;
+	q->lockwait_ms = QUEUE_ATTACH_WAIT_MS;
+	return 0;
 }
 
 void
@@ -212,10 +225,18 @@ header_valid(const struct queue *q)
 	return 1;
 }
 
+/*
+ * Takes or drops the lock.  With waitms > 0 a lock held by someone else
+ * is retried for that long and then fails with ETIMEDOUT: speedy-admin,
+ * run by root over every user's files, must not hang on a user process
+ * that holds its own lock forever.
+ */
 static int
-lock_op(int fd, short type)
+lock_op(int fd, short type, int waitms)
 {
+	struct timespec pause = { 0, 10 * 1000 * 1000 };
 	struct flock fl;
+	int waited = 0;
 
 	memset(&fl, 0, sizeof(fl));
 	fl.l_type = type;
@@ -225,10 +246,20 @@ lock_op(int fd, short type)
 	 * process, so a library that opens and closes the same file elsewhere
 	 * in the process cannot drop ours; they still vanish with the process.
 	 */
-	while (fcntl(fd, type == F_UNLCK ? F_OFD_SETLK : F_OFD_SETLKW,
-	    &fl) == -1)
-		if (errno != EINTR)
+	while (fcntl(fd, type == F_UNLCK || waitms > 0 ? F_OFD_SETLK :
+	    F_OFD_SETLKW, &fl) == -1) {
+		if (errno == EINTR)
+			continue;
+		if (type == F_UNLCK || waitms <= 0 ||
+		    (errno != EAGAIN && errno != EACCES))
 			return -1;
+		if (waited >= waitms) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		(void)nanosleep(&pause, NULL);
+		waited += 10;
+	}
 	return 0;
 }
 
@@ -239,7 +270,7 @@ queue_lock(struct queue *q, char *err, size_t errlen)
 	void *p;
 	int fresh = 0;
 
-	if (lock_op(q->fd, F_WRLCK) == -1) {
+	if (lock_op(q->fd, F_WRLCK, q->lockwait_ms) == -1) {
 		util_fmt(err, errlen, "cannot lock queue file in %s: %s",
 		    q->dir, strerror(errno));
 		return -1;
@@ -271,14 +302,14 @@ queue_lock(struct queue *q, char *err, size_t errlen)
 	return 0;
 fail:
 	util_fmt(err, errlen, "queue file in %s: %s", q->dir, strerror(errno));
-	(void)lock_op(q->fd, F_UNLCK);
+	(void)lock_op(q->fd, F_UNLCK, 0);
 	return -1;
 }
 
 void
 queue_unlock(struct queue *q)
 {
-	(void)lock_op(q->fd, F_UNLCK);
+	(void)lock_op(q->fd, F_UNLCK, 0);
 }
 
 struct queue_slot *

@@ -137,7 +137,11 @@ struct queue {
 	struct queue_group	*groups;
 	struct queue_script	*scripts;
 	char			 dir[128];
+	int			 lockwait_ms;	/* 0: wait for the lock */
 };
+
+/* How long queue_lock waits on a file opened by queue_attach. */
+#define QUEUE_ATTACH_WAIT_MS	5000
 
 /*
  * Opens (creating if needed) the directory <tmpbase>.<uid> and the queue
@@ -150,7 +154,9 @@ int	queue_open(struct queue *q, const char *tmpbase, uid_t uid, char *err,
 /*
  * Like queue_open, but never creates anything: for speedy-admin, which
  * looks at queue files without leaving any behind.  A missing directory
- * or file fails with errno ENOENT.
+ * or file fails with errno ENOENT, one that is refused (owner, mode, type,
+ * links) with EPERM.  queue_lock on it gives up after
+ * QUEUE_ATTACH_WAIT_MS with ETIMEDOUT instead of waiting for ever.
  */
 int	queue_attach(struct queue *q, const char *tmpbase, uid_t uid,
 	    char *err, size_t errlen);

@@ -3,6 +3,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,4 +119,48 @@ util_hash(const char *s)
 		h *= 1099511628211ULL;
 	}
 	return h;
+}
+
+/* Removes "." components and repeated slashes in place. */
+static void
+clean_path(char *p)
+{
+	char *r = p, *w = p;
+
+	while (*r != '\0') {
+		if (r[0] == '/' && r[1] == '/') {
+			r++;
+			continue;
+		}
+		if (r[0] == '/' && r[1] == '.' && (r[2] == '/' || r[2] == '\0')) {
+			r += 2;
+			continue;
+		}
+		*w++ = *r++;
+	}
+	*w = '\0';
+	if (p[0] == '\0')
+		(void)strcpy(p, "/");
+}
+
+int
+util_abspath(const char *path, char *out, size_t outlen)
+{
+	char cwd[PATH_MAX];
+
+	if (path[0] == '/') {
+		if (util_strlcpy(out, path, outlen) == -1) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		return 0;
+	}
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return -1;
+	if (util_fmt(out, outlen, "%s/%s", cwd, path) == -1) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	clean_path(out);
+	return 0;
 }

@@ -30,6 +30,15 @@ int	util_write_all(int fd, const void *buf, size_t len);
 /* read() exactly len bytes; returns 0, 1 at EOF before any byte, or -1. */
 int	util_read_all(int fd, void *buf, size_t len);
 
+/*
+ * Makes path absolute against the current directory, removing "."
+ * components and repeated slashes (not "..", and no symlinks resolved:
+ * the path stays the one the user gave, and is the one the frontend, the
+ * configuration's patterns and speedy-admin all see).  Returns 0, or -1
+ * with errno set (ENAMETOOLONG, or getcwd's reason).
+ */
+int	util_abspath(const char *path, char *out, size_t outlen);
+
 /* 64-bit FNV-1a hash of a string, used to match script paths quickly. */
 unsigned long long util_hash(const char *s);
 

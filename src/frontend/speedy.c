@@ -92,48 +92,15 @@ read_script(const char *path, char *line, size_t linelen,
 	key->mtime_nsec = (int64_t)st.st_mtim.tv_nsec;
 }
 
-/*
- * Removes "." components and repeated slashes, so that error messages name
- * the file as a person would.  ".." is left alone: resolving it needs the
- * symlinks, and the path must stay the one the user gave.
- */
-static void
-clean_path(char *p)
-{
-	char *r = p, *w = p;
-
-	while (*r != '\0') {
-		if (r[0] == '/' && r[1] == '/') {
-			r++;
-			continue;
-		}
-		if (r[0] == '/' && r[1] == '.' && (r[2] == '/' || r[2] == '\0')) {
-			r += 2;
-			continue;
-		}
-		*w++ = *r++;
-	}
-	*w = '\0';
-	if (p[0] == '\0')
-		(void)strcpy(p, "/");
-}
-
-/* Makes path absolute against the current directory. */
+/* Makes path absolute against the current directory (util_abspath). */
 static void
 absolute_path(const char *path, char *out, size_t outlen)
 {
-	char cwd[PATH_MAX];
-
-	if (path[0] == '/') {
-		if (util_strlcpy(out, path, outlen) == -1)
+	if (util_abspath(path, out, outlen) == -1) {
+		if (errno == ENAMETOOLONG)
 			errx(FE_EXIT_FAIL, "%s: path too long", path);
-		return;
-	}
-	if (getcwd(cwd, sizeof(cwd)) == NULL)
 		err(FE_EXIT_FAIL, "cannot find the current directory");
-	if (util_fmt(out, outlen, "%s/%s", cwd, path) == -1)
-		errx(FE_EXIT_FAIL, "%s: path too long", path);
-	clean_path(out);
+	}
 }
 
 /* Appends src's switches to dst. */

@@ -211,6 +211,61 @@ test_lock(void)
 	queue_close(&q);
 }
 
+/*
+ * queue_attach: opens what exists and creates nothing; its lock gives up
+ * on a holder that never lets go.
+ */
+static void
+test_attach(void)
+{
+	struct queue q, a;
+	struct stat st;
+	char b[256], d[256];
+	int base = unit_count_fds();
+
+	tpath(b, sizeof(b), "att");
+	qdir(d, sizeof(d), "att");
+	errno = 0;
+	CHECK_INT(queue_attach(&a, b, me, err, sizeof(err)), -1,
+	    "attach: no directory yet fails");
+	CHECK_INT(errno, ENOENT, "attach: ... with ENOENT");
+	CHECK(lstat(d, &st) == -1 && errno == ENOENT,
+	    "attach: created no directory");
+	CHECK_INT(mkdir(d, 0700), 0, "attach: directory made");
+	CHECK_INT(queue_attach(&a, b, me, err, sizeof(err)), -1,
+	    "attach: no file yet fails");
+	CHECK_INT(errno, ENOENT, "attach: ... with ENOENT");
+	CHECK_INT(chmod(d, 0755), 0, "attach: loosen the directory");
+	CHECK_INT(queue_attach(&a, b, me, err, sizeof(err)), -1,
+	    "attach: a loose directory is refused");
+	CHECK_INT(errno, EPERM, "attach: ... with EPERM");
+	CHECK_INT(chmod(d, 0700), 0, "attach: tighten the directory");
+	if (queue_open(&q, b, me, err, sizeof(err)) == -1 ||
+	    queue_lock(&q, err, sizeof(err)) == -1) {
+		CHECK(0, "attach: create with queue_open");
+		return;
+	}
+	if (!CHECK_INT(queue_attach(&a, b, me, err, sizeof(err)), 0,
+	    "attach: existing file")) {
+		queue_unlock(&q);
+		queue_close(&q);
+		return;
+	}
+	CHECK_INT(a.lockwait_ms, QUEUE_ATTACH_WAIT_MS, "attach: bounded wait");
+	a.lockwait_ms = 50;
+	errno = 0;
+	CHECK_INT(queue_lock(&a, err, sizeof(err)), -1,
+	    "attach: lock held by another gives up");
+	CHECK_INT(errno, ETIMEDOUT, "attach: ... with ETIMEDOUT");
+	queue_unlock(&q);
+	CHECK_INT(queue_lock(&a, err, sizeof(err)), 0,
+	    "attach: lock once it is free");
+	queue_unlock(&a);
+	queue_close(&a);
+	queue_close(&q);
+	CHECK_INT(unit_count_fds(), base, "attach: descriptors released");
+}
+
 /* Fills the file with len bytes from gen (0: zeros, 1: random). */
 static void
 fill(const char *path, size_t len, int random_bytes)
@@ -1168,6 +1223,7 @@ main(void)
 	base = unit_count_fds();
 	test_create();
 	test_lock();
+	test_attach();
 	test_rebuild();
 	test_slots();
 	test_keys();
