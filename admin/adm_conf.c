@@ -69,7 +69,7 @@ check_snapshot(void)
 	char msg[MSG_LEN];
 	int r;
 
-	if ((r = snap_open(&s, adm_snapshot(), msg, sizeof(msg))) == 1)
+	if ((r = snap_load(&s, adm_snapshot(), msg, sizeof(msg))) == 1)
 		return 0;
 	if (r == -1)
 		warnx("%s", msg);
@@ -306,7 +306,7 @@ cmd_config(int argc, char **argv)
 		return ADM_EXIT_FAIL;
 	}
 	if (opt_parse_env(&env, environ, msg, sizeof(msg)) == -1 ||
-	    (found = snap_open(&s, adm_snapshot(), msg, sizeof(msg))) == -1) {
+	    (found = snap_load(&s, adm_snapshot(), msg, sizeof(msg))) == -1) {
 		warnx("%s", msg);
 		return ADM_EXIT_FAIL;
 	}

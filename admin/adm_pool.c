@@ -525,7 +525,7 @@ default_tmpbases(struct srcs *ss, const struct sel *sel)
 	int i, r;
 
 	scan_tmpbase(ss, sel, adm_tmpbase());
-	if ((r = snap_open(&s, adm_snapshot(), msg, sizeof(msg))) == -1) {
+	if ((r = snap_load(&s, adm_snapshot(), msg, sizeof(msg))) == -1) {
 		warnx("%s", msg);
 		ss->fail = 1;
 		return;

@@ -88,7 +88,7 @@ adm_tmpbase(void)
 	(void)util_strlcpy(tb, env_or("SPEEDY_TMPBASE",
 	    opt_table[OPT_TMPBASE].defval), sizeof(tb));
 	/* The global TmpBase of the configuration wins over the default. */
-	if (snap_open(&s, adm_snapshot(), msg, sizeof(msg)) == 0) {
+	if (snap_load(&s, adm_snapshot(), msg, sizeof(msg)) == 0) {
 		sect = 0;
 		if (snap_nsect(&s) > 0 && getenv("SPEEDY_TMPBASE") == NULL) {
 			struct snap_result r;

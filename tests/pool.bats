@@ -551,6 +551,32 @@ pid=$pid"
 
 # ----------------------------------------------------------- recovery
 
+@test "a frontend that fails after reserving (backend program missing) frees its reservations, even as a zombie" {
+	use_script pool_life.pl
+	# perl forks the frontend and reaps it only after 30 s (or when
+	# told): meanwhile its pid exists, as a zombie.
+	perl -e '
+	my $file = shift;
+	my $pid = fork // die;
+	if (!$pid) { exec @ARGV or exit 127 }
+	$SIG{USR1} = sub { waitpid($pid, 0); exit 0 };
+	open my $fh, ">", $file or die; print $fh "$pid\n"; close $fh;
+	sleep 30; waitpid($pid, 0);' "$W/fe.pid" \
+	    "$SPEEDY" -- -p/nonexistent/backend "$W/pool_life.pl" 2>"$W/err" &
+	reaper=$!
+	BG_PIDS+=($reaper)
+	wait_for test -s "$W/fe.pid"
+	fe=$(cat "$W/fe.pid")
+	wait_for grep -q 'cannot execute backend' "$W/err"
+	wait_for eval '[ "$(ps -o stat= -p '"$fe"')" = Z ]'
+	# Its reservations are gone although the pid still exists...
+	assert_eq "$(slot_state "$fe")" "" "slots of the failed frontend"
+	# ...so the next request starts a parent at once.
+	runf timeout 20 "$W/pool_life.pl"
+	[ "$status" -eq 0 ]
+	kill -USR1 "$reaper"
+}
+
 @test "a frontend killed with SIGKILL mid-request does not lose the backend" {
 	use_script pool_gate.pl
 	# No timeout in between: $! is the frontend itself.

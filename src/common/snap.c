@@ -1,13 +1,13 @@
 /*
  * snap.c: see snap.h.
  */
-#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,24 +43,42 @@ struct snap_sect {
 	uint32_t	optline[OPT__COUNT];
 };
 
+/*
+ * Patterns are stored in the order of their sections, each with the hash
+ * of its literal prefix (the bytes before the first wildcard): a lookup
+ * hashes every prefix of the script path once and rejects nearly every
+ * pattern with one comparison, reading only this table.
+ */
 struct snap_pat {
 	uint32_t	str;		/* the pattern as written */
+	uint32_t	sect;		/* its section */
 	uint32_t	prefix;		/* bytes before the first wildcard */
-	uint32_t	flags;		/* SNAP_PAT_* */
-	uint32_t	pad;
+	uint32_t	hash;		/* fnv() of those bytes */
 };
+
+/*
+ * Prefixes shorter than this are rejected by hash, longer ones (rare) by
+ * comparing the bytes.  Small, so that the table of the path's prefix
+ * hashes costs the frontend no fresh stack pages.
+ */
+#define SNAP_HASHED	256
+/* Patterns read per pread while a lookup scans them. */
+#define SNAP_PATCHUNK	128
 
 _Static_assert(OPT__COUNT <= 32, "option bits fit a uint32_t");
 _Static_assert(sizeof(struct snap_header) == 64, "header layout");
 
-/* FNV-1a, 32 bits: enough to notice a damaged file. */
+#define FNV_BASIS	2166136261u
+#define FNV_PRIME	16777619u
+
+/* FNV-1a, 32 bits: the checksum of the file and the prefix hashes. */
 static uint32_t
-checksum(const unsigned char *p, size_t n)
+fnv(const unsigned char *p, size_t n)
 {
-	uint32_t h = 2166136261u;
+	uint32_t h = FNV_BASIS;
 
 	while (n-- > 0)
-		h = (h ^ *p++) * 16777619u;
+		h = (h ^ *p++) * FNV_PRIME;
 	return h;
 }
 
@@ -79,17 +97,24 @@ is_tree(const char *pat, size_t len)
 }
 
 /*
- * Matches path against the directory glob dir and everything below it.
- * The first head tried is the empty one before the leading slash, so
- * that a slash and "**" alone (dir "") covers every path.
+ * Matches path against pattern, a directory glob followed by a slash and
+ * "**": true if one of path's leading directories matches the glob.  The
+ * first head tried is the empty one before the leading slash, so that a
+ * slash and "**" alone covers every path.  A function of its own, so
+ * that its buffers take stack space only for such patterns (in the
+ * frontend, fresh stack pages cost page faults).
  */
 static int
-match_tree(const char *dir, const char *path)
+match_tree(const char *pattern, size_t len, const char *path)
 {
-	char head[PATH_MAX];
-	size_t n;
+	char dir[SNAP_PATMAX], head[PATH_MAX];
 	const char *p;
+	size_t n;
 
+	if (len - 3 >= sizeof(dir))
+		return 0;
+	memcpy(dir, pattern, len - 3);
+	dir[len - 3] = '\0';
 	for (p = strchr(path, '/'); p != NULL; p = strchr(p + 1, '/')) {
 		n = (size_t)(p - path);
 		if (n >= sizeof(head))
@@ -105,16 +130,11 @@ match_tree(const char *dir, const char *path)
 int
 snap_match(const char *pattern, const char *path)
 {
-	char dir[PATH_MAX];
 	size_t len = strlen(pattern);
 
-	if (!is_tree(pattern, len))
-		return fnmatch(pattern, path, FNM_PATHNAME) == 0;
-	if (len - 3 >= sizeof(dir))
-		return 0;
-	memcpy(dir, pattern, len - 3);
-	dir[len - 3] = '\0';
-	return match_tree(dir, path);
+	if (is_tree(pattern, len))
+		return match_tree(pattern, len, path);
+	return fnmatch(pattern, path, FNM_PATHNAME) == 0;
 }
 
 /* The builder: one buffer, grown as sections and strings are added. */
@@ -155,11 +175,10 @@ str_add(struct buf *strs, const char *s)
 
 /* Encodes one section (and its patterns) into the tables. */
 static void
-encode_sect(const struct snap_build *in, struct snap_sect *out,
+encode_sect(const struct snap_build *in, int index, struct snap_sect *out,
     struct buf *pats, struct buf *strs)
 {
 	struct snap_pat p;
-	size_t len;
 	int id, k;
 
 	memset(out, 0, sizeof(*out));
@@ -182,11 +201,12 @@ encode_sect(const struct snap_build *in, struct snap_sect *out,
 	}
 	for (k = 0; k < in->npatterns; k++) {
 		memset(&p, 0, sizeof(p));
-		len = strlen(in->patterns[k]);
-		if (is_tree(in->patterns[k], len))
-			p.flags = SNAP_PAT_TREE;
+		if (strlen(in->patterns[k]) >= SNAP_PATMAX)
+			pats->failed = 1;
 		p.str = str_add(strs, in->patterns[k]);
+		p.sect = (uint32_t)index;
 		p.prefix = (uint32_t)literal_prefix(in->patterns[k]);
+		p.hash = fnv((const unsigned char *)in->patterns[k], p.prefix);
 		(void)buf_add(pats, &p, sizeof(p));
 	}
 }
@@ -247,7 +267,7 @@ snap_write(const char *path, const struct snap_build *sects, int nsects,
 	}
 	(void)buf_add(&strs, "", 1);	/* offset 0 is the empty string */
 	for (i = 0; i < nsects; i++) {
-		encode_sect(&sects[i], &sect, &pb, &strs);
+		encode_sect(&sects[i], i, &sect, &pb, &strs);
 		(void)buf_add(&sb, &sect, sizeof(sect));
 	}
 	memset(&h, 0, sizeof(h));
@@ -269,10 +289,11 @@ snap_write(const char *path, const struct snap_build *sects, int nsects,
 	if (sb.failed || pb.failed || strs.failed || out.failed ||
 	    h.npat > SNAP_MAXPAT) {
 		util_fmt(err, errlen, "the configuration is too large for a "
-		    "snapshot (at most %u bytes)", SNAP_MAXSIZE);
+		    "snapshot (at most %u bytes, patterns shorter than %d "
+		    "bytes)", SNAP_MAXSIZE, SNAP_PATMAX);
 		goto done;
 	}
-	((struct snap_header *)out.p)->checksum = checksum(out.p + sizeof(h),
+	((struct snap_header *)out.p)->checksum = fnv(out.p + sizeof(h),
 	    out.len - sizeof(h));
 	r = write_atomic(path, out.p, out.len, err, errlen);
 done:
@@ -290,14 +311,54 @@ inside(uint64_t off, uint64_t n, uint64_t size, uint64_t len)
 	return off <= len && n * size <= len - off;
 }
 
+/*
+ * Points at len bytes at offset off of the file: in the loaded copy, or
+ * read into buf.  NULL if they are not all there.
+ */
+static const void *
+fetch(const struct snap *s, uint64_t off, size_t len, void *buf)
+{
+	ssize_t n;
+
+	if (!inside(off, 1, len, s->size))
+		return NULL;
+	if (s->base != NULL)
+		return s->base + off;
+	do
+		n = pread(s->fd, buf, len, (off_t)off);
+	while (n == -1 && errno == EINTR);
+	return n == (ssize_t)len ? buf : NULL;
+}
+
+/*
+ * Copies the string at offset off of the string table into buf (of len
+ * bytes).  Returns its length, or -1 if it does not end, within the table
+ * and len, in a NUL.
+ */
+static ssize_t
+fetch_str(const struct snap *s, uint32_t off, char *buf, size_t len)
+{
+	const char *p;
+	size_t want;
+	char *nul;
+
+	if (off >= s->strsize)
+		return -1;
+	want = s->strsize - off < len ? s->strsize - off : len;
+	if ((p = fetch(s, (uint64_t)s->stroff + off, want, buf)) == NULL ||
+	    (nul = memchr(p, '\0', want)) == NULL)
+		return -1;
+	if (p != buf)
+		memcpy(buf, p, (size_t)(nul - p) + 1);
+	return nul - p;
+}
+
 /* Checks the header and that every table lies inside the file. */
 static int
-check_header(struct snap *s, const char *path, char *err, size_t errlen)
+check_header(struct snap *s, const struct snap_header *h, const char *path,
+    char *err, size_t errlen)
 {
-	const struct snap_header *h = (const void *)s->base;
-
-	if (s->size < sizeof(*h) || memcmp(h->magic, SNAP_MAGIC,
-	    sizeof(SNAP_MAGIC)) != 0) {
+	if (memcmp(h->magic, SNAP_MAGIC, sizeof(SNAP_MAGIC)) != 0) {
 		util_fmt(err, errlen, "%s is not a speedy configuration "
 		    "snapshot", path);
 		return -1;
@@ -312,29 +373,30 @@ check_header(struct snap *s, const char *path, char *err, size_t errlen)
 	    !inside(h->sectoff, h->nsect, sizeof(struct snap_sect), s->size) ||
 	    !inside(h->patoff, h->npat, sizeof(struct snap_pat), s->size) ||
 	    !inside(h->stroff, h->strsize, 1, s->size) ||
-	    h->sectoff % 8 != 0 || h->patoff % 4 != 0 ||
-	    s->base[h->stroff + h->strsize - 1] != '\0') {
+	    h->sectoff % 8 != 0 || h->patoff % 4 != 0) {
 		util_fmt(err, errlen, "%s is damaged; run speedy-admin reload",
 		    path);
 		return -1;
 	}
-	s->hdr = h;
-	s->sect = (const void *)(s->base + h->sectoff);
-	s->pat = (const void *)(s->base + h->patoff);
-	s->str = (const char *)(s->base + h->stroff);
+	s->nsect = h->nsect;
+	s->npat = h->npat;
+	s->strsize = h->strsize;
+	s->sectoff = h->sectoff;
+	s->patoff = h->patoff;
+	s->stroff = h->stroff;
+	s->checksum = h->checksum;
 	return 0;
 }
 
 int
 snap_open(struct snap *s, const char *path, char *err, size_t errlen)
 {
+	struct snap_header h;
 	struct stat st;
-	void *p;
-	int fd;
 
 	memset(s, 0, sizeof(*s));
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	if (fd == -1) {
+	s->fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (s->fd == -1) {
 		if (errno == ENOENT)
 			return 1;
 		util_fmt(err, errlen, "cannot open configuration snapshot %s: "
@@ -342,237 +404,354 @@ snap_open(struct snap *s, const char *path, char *err, size_t errlen)
 		    strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	if (fstat(s->fd, &st) == -1 || !S_ISREG(st.st_mode) ||
 	    (st.st_uid != 0 && st.st_uid != geteuid()) ||
 	    (st.st_mode & 022) != 0 || st.st_size > (off_t)SNAP_MAXSIZE) {
 		util_fmt(err, errlen, "configuration snapshot %s is not a "
 		    "regular file owned by root or uid %u and writable only by "
 		    "its owner; refusing to use it", path, (unsigned)geteuid());
-		(void)close(fd);
-		return -1;
+		goto fail;
 	}
-	if (st.st_size == 0) {
-		(void)close(fd);
+	s->size = (size_t)st.st_size;
+	memset(&h, 0, sizeof(h));
+	if (s->size == 0) {
 		util_fmt(err, errlen, "%s is empty; run speedy-admin reload",
 		    path);
-		return -1;
+		goto fail;
 	}
-	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	(void)close(fd);
-	if (p == MAP_FAILED) {
-		util_fmt(err, errlen, "cannot map %s: %s", path,
+	if (fetch(s, 0, s->size < sizeof(h) ? s->size : sizeof(h), &h) ==
+	    NULL) {
+		util_fmt(err, errlen, "cannot read %s: %s", path,
 		    strerror(errno));
+		goto fail;
+	}
+	/* Too short for a header: a snapshot cut short, or something else. */
+	if (s->size < sizeof(h)) {
+		util_fmt(err, errlen, memcmp(h.magic, SNAP_MAGIC, s->size <
+		    sizeof(h.magic) ? s->size : sizeof(h.magic)) == 0 ?
+		    "%s is truncated; run speedy-admin reload" :
+		    "%s is not a speedy configuration snapshot", path);
+		goto fail;
+	}
+	if (check_header(s, &h, path, err, errlen) == -1)
+		goto fail;
+	s->present = 1;
+	return 0;
+fail:
+	(void)close(s->fd);
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+	return -1;
+}
+
+int
+snap_load(struct snap *s, const char *path, char *err, size_t errlen)
+{
+	unsigned char *p;
+	int r;
+
+	if ((r = snap_open(s, path, err, errlen)) != 0)
+		return r;
+	if ((p = malloc(s->size)) == NULL) {
+		util_fmt(err, errlen, "out of memory");
+		snap_close(s);
 		return -1;
 	}
+	if (fetch(s, 0, s->size, p) == NULL) {
+		util_fmt(err, errlen, "cannot read %s: %s", path,
+		    strerror(errno));
+		free(p);
+		snap_close(s);
+		return -1;
+	}
+	(void)close(s->fd);
+	s->fd = -1;
 	s->base = p;
-	s->size = (size_t)st.st_size;
-	if (check_header(s, path, err, errlen) == -1) {
+	/* From here on every string of the table ends inside it. */
+	if (p[s->stroff + s->strsize - 1] != '\0') {
+		util_fmt(err, errlen, "%s is damaged; run speedy-admin reload",
+		    path);
 		snap_close(s);
 		return -1;
 	}
 	return 0;
 }
 
+/*
+ * Closes what snap_open opened.  A struct snap that was never opened
+ * (all zeros) names no descriptor: fd 0 is not ours to close.
+ */
 void
 snap_close(struct snap *s)
 {
-	if (s->base != NULL)
-		(void)munmap((void *)s->base, s->size);
+	if (s->present && s->fd != -1)
+		(void)close(s->fd);
+	free(s->base);
 	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+}
+
+/* The loaded tables. */
+static const struct snap_sect *
+sect_at(const struct snap *s, int i)
+{
+	return (const struct snap_sect *)(s->base + s->sectoff) + i;
+}
+
+static const struct snap_pat *
+pat_at(const struct snap *s, uint32_t k)
+{
+	return (const struct snap_pat *)(s->base + s->patoff) + k;
+}
+
+/* A string of the loaded table; offsets beyond it read as "". */
+static const char *
+str_at(const struct snap *s, uint32_t off)
+{
+	return off < s->strsize ? (const char *)s->base + s->stroff + off : "";
 }
 
 int
 snap_nsect(const struct snap *s)
 {
-	return s->hdr != NULL ? (int)s->hdr->nsect : 0;
-}
-
-/* A string of the table; offsets beyond it read as "". */
-static const char *
-str_at(const struct snap *s, uint32_t off)
-{
-	return off < s->hdr->strsize ? s->str + off : "";
+	return s->base != NULL ? (int)s->nsect : 0;
 }
 
 const char *
 snap_sect_name(const struct snap *s, int i)
 {
-	return str_at(s, s->sect[i].name);
+	return str_at(s, sect_at(s, i)->name);
 }
 
 const char *
 snap_sect_file(const struct snap *s, int i)
 {
-	return str_at(s, s->sect[i].file);
+	return str_at(s, sect_at(s, i)->file);
 }
 
 int
 snap_sect_line(const struct snap *s, int i)
 {
-	return (int)s->sect[i].line;
+	return (int)sect_at(s, i)->line;
 }
 
 int
 snap_opt_line(const struct snap *s, int i, int id)
 {
-	return (int)s->sect[i].optline[id];
+	return (int)sect_at(s, i)->optline[id];
 }
 
 /* True if the section's pattern range lies inside the pattern table. */
 static int
 pats_inside(const struct snap *s, const struct snap_sect *sc)
 {
-	return sc->firstpat <= s->hdr->npat &&
-	    sc->npat <= s->hdr->npat - sc->firstpat;
+	return sc->firstpat <= s->npat && sc->npat <= s->npat - sc->firstpat;
 }
 
 int
 snap_sect_npat(const struct snap *s, int i)
 {
-	return pats_inside(s, &s->sect[i]) ? (int)s->sect[i].npat : 0;
+	return pats_inside(s, sect_at(s, i)) ? (int)sect_at(s, i)->npat : 0;
 }
 
 const char *
 snap_sect_pat(const struct snap *s, int i, int k)
 {
-	return str_at(s, s->pat[s->sect[i].firstpat + (uint32_t)k].str);
+	return str_at(s, pat_at(s, sect_at(s, i)->firstpat + (uint32_t)k)->str);
 }
 
 const char *
 snap_sect_str(const struct snap *s, int i, int id)
 {
-	const struct snap_sect *sc = &s->sect[i];
+	const struct snap_sect *sc = sect_at(s, i);
 
 	if (id < 0 || id >= OPT__COUNT || opt_table[id].type != OPT_T_STR ||
-	    !(sc->isset & (1u << id)) || sc->str[id] >= s->hdr->strsize)
+	    !(sc->isset & (1u << id)) || sc->str[id] >= s->strsize)
 		return NULL;
-	return s->str + sc->str[id];
+	return str_at(s, sc->str[id]);
 }
 
 /*
- * True if one stored pattern matches.  The literal prefix is compared
- * first: with many sites nearly every pattern fails there, without a
- * call to fnmatch.
+ * True if one stored pattern matches path, whose prefix hashes are hp
+ * (hp[n]: of its first n bytes).  Nearly every pattern fails on the hash
+ * of its literal prefix, before its text is read or fnmatch called.
  */
 static int
 pat_matches(const struct snap *s, const struct snap_pat *p, const char *path,
-    size_t pathlen)
+    size_t pathlen, const uint32_t *hp)
 {
-	const char *pat;
+	char pat[SNAP_PATMAX];
+	ssize_t len;
 
-	if (p->str >= s->hdr->strsize)
+	if (p->prefix > pathlen ||
+	    (p->prefix < SNAP_HASHED && hp[p->prefix] != p->hash) ||
+	    (len = fetch_str(s, p->str, pat, sizeof(pat))) == -1 ||
+	    p->prefix > (size_t)len)
 		return 0;
-	pat = s->str + p->str;
-	if (p->prefix > pathlen || p->prefix > s->hdr->strsize - p->str ||
-	    memcmp(pat, path, p->prefix) != 0)
-		return 0;
-	return snap_match(pat, path);
+	return memcmp(pat, path, p->prefix) == 0 && snap_match(pat, path);
 }
 
-/* True if any of the section's patterns matches path. */
+/*
+ * Merges section i's values into r, checking each as the parsers do.
+ * String values are only located here; snap_apply reads the ones that
+ * win at the end.
+ */
 static int
-sect_matches(const struct snap *s, const struct snap_sect *sc,
-    const char *path, size_t pathlen)
-{
-	uint32_t k;
-
-	if (!pats_inside(s, sc))
-		return 0;
-	for (k = 0; k < sc->npat; k++)
-		if (pat_matches(s, &s->pat[sc->firstpat + k], path, pathlen))
-			return 1;
-	return 0;
-}
-
-/* Merges section i's values into r, checking each as the parsers do. */
-static int
-apply_sect(const struct snap *s, int i, struct snap_result *r, char *err,
+apply_sect(const struct snap *s, uint32_t i, struct snap_result *r, char *err,
     size_t errlen)
 {
-	const struct snap_sect *sc = &s->sect[i];
-	char num[32], sub[256];
-	const char *text;
-	int id;
+	const struct opt_def *d;
+	struct snap_sect buf;
+	const struct snap_sect *sc;
+	int id = 0;
 
+	if ((sc = fetch(s, (uint64_t)s->sectoff + (uint64_t)i * sizeof(buf),
+	    sizeof(buf), &buf)) == NULL)
+		goto bad;
 	for (id = 0; id < OPT__COUNT; id++) {
+		d = &opt_table[id];
 		if (sc->locked & (1u << id))
 			r->locked[id] = 1;
 		if (!(sc->isset & (1u << id)))
 			continue;
-		if (opt_table[id].type == OPT_T_STR) {
-			if (sc->str[id] >= s->hdr->strsize)
-				goto bad;
-			text = s->str + sc->str[id];
-		} else {
-			(void)util_fmt(num, sizeof(num), "%lld",
-			    (long long)sc->num[id]);
-			text = num;
-		}
-		if (!(opt_table[id].ctx & OPT_CTX_CONF) ||
-		    opt_set_value(&r->opts, id, text, sub, sizeof(sub)) == -1)
+		if (!(d->ctx & OPT_CTX_CONF))
 			goto bad;
-		/* Numbers were copied; strings point into the mapping. */
-		r->from[id] = i;
+		if (d->type == OPT_T_STR)
+			r->stroff[id] = sc->str[id];
+		else if (sc->num[id] < d->min || sc->num[id] > d->max)
+			goto bad;
+		else
+			r->opts.num[id] = (long)sc->num[id];
+		r->opts.isset[id] = 1;
+		r->from[id] = (int)i;
 	}
 	return 0;
 bad:
-	util_fmt(err, errlen, "configuration snapshot: %s of section %d is "
-	    "damaged; run speedy-admin reload", opt_table[id].name, i);
+	util_fmt(err, errlen, "configuration snapshot: %s of section %u is "
+	    "damaged; run speedy-admin reload",
+	    id < OPT__COUNT ? opt_table[id].name : "a value", i);
 	return -1;
+}
+
+/* Reads the string values that won into r's arena, checking each. */
+static int
+fetch_values(const struct snap *s, struct snap_result *r, char *err,
+    size_t errlen)
+{
+	char sub[256];
+	size_t used = 0;
+	ssize_t len;
+	int id;
+
+	for (id = 0; id < OPT__COUNT; id++) {
+		if (!r->opts.isset[id] || opt_table[id].type != OPT_T_STR)
+			continue;
+		len = fetch_str(s, r->stroff[id], r->arena + used,
+		    sizeof(r->arena) - used);
+		if (len == -1 || opt_set_value(&r->opts, id, r->arena + used,
+		    sub, sizeof(sub)) == -1) {
+			util_fmt(err, errlen, "configuration snapshot: %s of "
+			    "section %d is damaged; run speedy-admin reload",
+			    opt_table[id].name, r->from[id]);
+			return -1;
+		}
+		used += (size_t)len + 1;
+	}
+	return 0;
 }
 
 int
 snap_apply(const struct snap *s, const char *path, struct snap_result *r,
     char *err, size_t errlen)
 {
-	size_t pathlen = strlen(path);
-	uint32_t i;
+	struct snap_pat chunk[SNAP_PATCHUNK];
+	const struct snap_pat *pats = NULL;
+	uint32_t hp[SNAP_HASHED], k, last = 0, n;
+	size_t pathlen = strlen(path), c;
 	int id;
 
-	memset(r, 0, sizeof(*r));
+	memset(r, 0, offsetof(struct snap_result, arena));
 	for (id = 0; id < OPT__COUNT; id++)
 		r->from[id] = -1;
-	if (s->hdr == NULL)
+	if (!s->present)
 		return 0;
-	for (i = 0; i < s->hdr->nsect; i++)
-		if ((i == 0 || sect_matches(s, &s->sect[i], path, pathlen)) &&
-		    apply_sect(s, (int)i, r, err, errlen) == -1)
+	hp[0] = FNV_BASIS;
+	for (c = 0; c < pathlen && c + 1 < SNAP_HASHED; c++)
+		hp[c + 1] = (hp[c] ^ (unsigned char)path[c]) * FNV_PRIME;
+	if (apply_sect(s, 0, r, err, errlen) == -1)
+		return -1;
+	/* Sections apply in order; the patterns are stored in that order. */
+	for (k = 0; k < s->npat; k++) {
+		if (k % SNAP_PATCHUNK == 0) {
+			n = s->npat - k < SNAP_PATCHUNK ? s->npat - k :
+			    SNAP_PATCHUNK;
+			if ((pats = fetch(s, (uint64_t)s->patoff +
+			    (uint64_t)k * sizeof(*pats), n * sizeof(*pats),
+			    chunk)) == NULL) {
+				util_fmt(err, errlen, "configuration snapshot: "
+				    "cannot read its patterns");
+				return -1;
+			}
+		}
+		if (pats[k % SNAP_PATCHUNK].sect <= last ||
+		    pats[k % SNAP_PATCHUNK].sect >= s->nsect ||
+		    !pat_matches(s, &pats[k % SNAP_PATCHUNK], path, pathlen,
+		    hp))
+			continue;
+		last = pats[k % SNAP_PATCHUNK].sect;
+		if (apply_sect(s, last, r, err, errlen) == -1)
 			return -1;
-	return 0;
+	}
+	return fetch_values(s, r, err, errlen);
 }
 
 int
 snap_verify(const struct snap *s, char *err, size_t errlen)
 {
 	struct snap_result r;
+	const struct snap_sect *sc;
+	const struct snap_pat *p;
 	uint32_t i, k;
 
-	if (s->hdr == NULL)
+	if (!s->present)
 		return 0;
-	if (checksum(s->base + sizeof(*s->hdr), s->size - sizeof(*s->hdr)) !=
-	    s->hdr->checksum) {
+	if (s->base == NULL) {
+		util_fmt(err, errlen, "snap_verify: the snapshot is not loaded");
+		return -1;
+	}
+	if (fnv(s->base + sizeof(struct snap_header),
+	    s->size - sizeof(struct snap_header)) != s->checksum) {
 		util_fmt(err, errlen, "configuration snapshot is damaged "
 		    "(checksum); run speedy-admin reload");
 		return -1;
 	}
-	for (i = 0; i < s->hdr->nsect; i++) {
+	for (i = 0; i < s->nsect; i++) {
+		sc = sect_at(s, (int)i);
 		memset(&r, 0, sizeof(r));
-		if (!pats_inside(s, &s->sect[i]) || (i == 0 &&
-		    s->sect[i].npat != 0) || s->sect[i].name >=
-		    s->hdr->strsize || s->sect[i].file >= s->hdr->strsize) {
+		if (!pats_inside(s, sc) || (i == 0 && sc->npat != 0) ||
+		    sc->name >= s->strsize || sc->file >= s->strsize) {
 			util_fmt(err, errlen, "configuration snapshot: section "
 			    "%u is damaged; run speedy-admin reload", i);
 			return -1;
 		}
-		if (apply_sect(s, (int)i, &r, err, errlen) == -1)
+		if (apply_sect(s, i, &r, err, errlen) == -1 ||
+		    fetch_values(s, &r, err, errlen) == -1)
 			return -1;
 	}
-	for (k = 0; k < s->hdr->npat; k++)
-		if (s->pat[k].str >= s->hdr->strsize) {
+	for (k = 0; k < s->npat; k++) {
+		p = pat_at(s, k);
+		if (p->str >= s->strsize || p->sect == 0 ||
+		    p->sect >= s->nsect ||
+		    (k > 0 && p->sect < pat_at(s, k - 1)->sect) ||
+		    p->prefix > strlen(str_at(s, p->str)) ||
+		    strlen(str_at(s, p->str)) >= SNAP_PATMAX ||
+		    fnv((const unsigned char *)str_at(s, p->str), p->prefix) !=
+		    p->hash) {
 			util_fmt(err, errlen, "configuration snapshot: pattern "
 			    "%u is damaged; run speedy-admin reload", k);
 			return -1;
 		}
+	}
 	return 0;
 }
 

@@ -26,9 +26,6 @@
 #define SNAP_MAXSECT	65536
 #define SNAP_MAXPAT	(1u << 20)
 
-/* A pattern ending in a slash and "**" matches everything below. */
-#define SNAP_PAT_TREE	0x01
-
 /* What one section of the configuration says, as speedy-admin builds it. */
 struct snap_build {
 	const char		 *name;		/* site name; "" for speedy.conf */
@@ -41,21 +38,33 @@ struct snap_build {
 	int			  npatterns;
 };
 
-/* A mapped snapshot. */
+/*
+ * An open snapshot.  snap_open keeps the file open and reads only what a
+ * lookup needs, with pread: no mapping, no page faults, which in the
+ * frontend cost more than the reads.  snap_load reads the whole file, for
+ * speedy-admin's listing and checking functions.
+ */
 struct snap {
-	const unsigned char	*base;
+	int			 fd;		/* -1 once loaded or closed */
+	int			 present;	/* 0: no snapshot, nothing applies */
+	unsigned char		*base;		/* snap_load: the whole file */
 	size_t			 size;
-	const struct snap_header *hdr;
-	const struct snap_sect	*sect;
-	const struct snap_pat	*pat;
-	const char		*str;
+	uint32_t		 nsect, npat, strsize;
+	uint32_t		 sectoff, patoff, stroff, checksum;
 };
+
+/* The longest pattern, with its NUL. */
+#define SNAP_PATMAX	1024
+/* Room for the string values of one result, with their NULs. */
+#define SNAP_ARENA	4096
 
 /* The configuration that applies to one script. */
 struct snap_result {
 	struct opt_set	opts;			/* isset[]: configured */
 	unsigned char	locked[OPT__COUNT];
 	int		from[OPT__COUNT];	/* section of each value, -1 */
+	uint32_t	stroff[OPT__COUNT];	/* where string values are */
+	char		arena[SNAP_ARENA];	/* and what they are */
 };
 
 /*
@@ -67,18 +76,22 @@ int	snap_write(const char *path, const struct snap_build *sects,
 	    int nsects, char *err, size_t errlen);
 
 /*
- * Maps the snapshot at path after checking that it is a regular file
+ * Opens the snapshot at path after checking that it is a regular file
  * owned by root or by us and not writable by anyone else, and that its
  * header and tables lie inside it.  Returns 0; 1 if there is no snapshot
- * (then s is empty and every lookup yields nothing); or -1 with err set.
+ * (then every lookup yields nothing); or -1 with err set.  snap_load
+ * also reads the whole file, which the snap_sect_* functions and
+ * snap_verify need.
  */
 int	snap_open(struct snap *s, const char *path, char *err, size_t errlen);
+int	snap_load(struct snap *s, const char *path, char *err, size_t errlen);
 void	snap_close(struct snap *s);
 
 /*
  * Checks everything snap_open does not: the checksum, every section's
- * values and every pattern.  For speedy-admin; the frontend checks what it
- * uses as it uses it.  Returns 0 or -1 with err set.
+ * values and every pattern, of a loaded snapshot.  For speedy-admin; the
+ * frontend checks what it uses as it uses it.  Returns 0 or -1 with err
+ * set.
  */
 int	snap_verify(const struct snap *s, char *err, size_t errlen);
 
@@ -109,7 +122,10 @@ void	snap_resolve(struct opt_set *out, const struct snap_result *r,
 	    const struct opt_set *const *layers, int nlayers,
 	    int src[OPT__COUNT]);
 
-/* Describing sections, for speedy-admin; index 0 is the global one. */
+/*
+ * Describing the sections of a loaded snapshot, for speedy-admin; index 0
+ * is the global one.
+ */
 int		 snap_nsect(const struct snap *s);
 const char	*snap_sect_name(const struct snap *s, int i);
 const char	*snap_sect_file(const struct snap *s, int i);

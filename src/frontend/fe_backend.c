@@ -285,17 +285,57 @@ parent_spawning(struct queue *q, const struct queue_key *key)
 	return 0;
 }
 
+/* The TmpBase of our reservations, once we made one (see reserve). */
+static const char *reserved_in;
+
+/*
+ * At exit: frees the reservations no process took over (a backend takes
+ * its slot by writing its own pid).  Without this, a frontend that failed
+ * after reserving (the backend program missing, say) would leave them
+ * for as long as its pid exists, and a zombie's pid exists until the web
+ * server reaps it: the frontends waiting for that parent would wait too.
+ */
+static void
+release_reservations(void)
+{
+	struct queue_slot *s;
+	struct queue q;
+	char msg[512];
+	int32_t me = (int32_t)getpid();
+	uint32_t i;
+
+	if (reserved_in == NULL ||
+	    queue_open(&q, reserved_in, getuid(), msg, sizeof(msg)) == -1)
+		return;
+	if (queue_lock(&q, msg, sizeof(msg)) == 0) {
+		for (i = 0; i < q.hdr->nused; i++) {
+			s = &q.slots[i];
+			if (s->pid == me && (s->state == QS_STARTING ||
+			    s->state == QS_SPAWNING))
+				queue_slot_reclaim(&q, s);
+		}
+		queue_unlock(&q);
+	}
+	queue_close(&q);
+}
+
 /*
  * Under the lock: reserves a slot for what we are about to start (a
  * backend the parent forks for us, or the parent we spawn), so that other
  * frontends count it.  Its pid is ours until the process takes it over; if
- * we die first, queue_reclaim() frees it.
+ * we exit first, release_reservations() frees it, and if we are killed,
+ * queue_reclaim().
  */
 static void
 reserve(struct queue *q, const struct fe_request *req, int state)
 {
 	struct queue_slot *s;
 	uint32_t i;
+
+	if (reserved_in == NULL) {
+		reserved_in = req->opts.str[OPT_TMPBASE];
+		(void)atexit(release_reservations);
+	}
 
 	for (i = 0; i < q->hdr->nused; i++)
 		if (q->slots[i].state == state &&

@@ -164,6 +164,7 @@ resolve(struct fe_request *req, const struct opt_set *shebang,
 	if (snap_open(&snap, path, msg, sizeof(msg)) == -1 ||
 	    snap_apply(&snap, req->script, &conf, msg, sizeof(msg)) == -1)
 		errx(FE_EXIT_FAIL, "%s", msg);
+	snap_close(&snap);
 	layers[0] = &env;
 	layers[1] = shebang;
 	layers[2] = cmdline;

@@ -404,7 +404,7 @@ test_override(void)
 	(void)util_fmt(path, sizeof(path), "%s/snapshot", dir);
 	if (!CHECK_INT(snap_write(path, c.sects, c.nsects, msg, sizeof(msg)),
 	    0, "override: snapshot written") ||
-	    !CHECK_INT(snap_open(&s, path, msg, sizeof(msg)), 0,
+	    !CHECK_INT(snap_load(&s, path, msg, sizeof(msg)), 0,
 	    "override: snapshot read"))
 		return;
 	CHECK_INT(snap_verify(&s, msg, sizeof(msg)), 0, "override: verified");
