@@ -416,3 +416,49 @@ speedy-admin: $SPEEDY_SNAPSHOT left unchanged"
 	[ "$status" -eq 0 ]
 	assert_eq "$(field MaxBackends "$output")" 5
 }
+
+@test "setopt: a locked option cannot be changed at run time; an unlocked one can" {
+	good_conf
+	admin reload
+	mkscript so.pl <<'PERL'
+for my $o (qw(MaxRuns Timeout)) {
+	my $old = eval { CGI::SpeedyCGI->setopt($o, 9) };
+	print "$o: ", defined $old ? "changed from $old" : "refused: $@";
+	print "\n" if defined $old;
+	print "$o now ", CGI::SpeedyCGI->getopt($o), "\n";
+}
+PERL
+	cp "$W/so.pl" "$W/shop/cgi-bin/so.pl"
+	runf timeout 20 "$W/shop/cgi-bin/so.pl"
+	[ "$status" -eq 0 ]
+	assert_match "$output" "MaxRuns: refused: CGI::SpeedyCGI::setopt: MaxRuns is locked by the configuration at "
+	assert_match "$output" "MaxRuns now 50"
+	assert_match "$output" "Timeout: changed from 300"
+	assert_match "$output" "Timeout now 9"
+	# Outside the shop nothing is locked but MaxBackends (globally).
+	runf timeout 20 "$W/so.pl"
+	[ "$status" -eq 0 ]
+	assert_match "$output" "MaxRuns: changed from 100"
+}
+
+@test "a damaged or untrusted snapshot stops the frontend with one line, exit 1, nothing started" {
+	good_conf
+	admin reload
+	mkscript hi.pl <<'PERL'
+print "hi\n";
+PERL
+	printf 'garbage' >"$SPEEDY_SNAPSHOT"
+	runs3 timeout 20 "$W/hi.pl"
+	[ "$status" -eq 1 ]
+	assert_eq "$stderr" "speedy: $SPEEDY_SNAPSHOT is not a speedy configuration snapshot"
+	admin reload
+	chmod 0664 "$SPEEDY_SNAPSHOT"
+	runs3 timeout 20 "$W/hi.pl"
+	[ "$status" -eq 1 ]
+	assert_match "$stderr" "^speedy: configuration snapshot $SPEEDY_SNAPSHOT is not a regular file owned by root or uid [0-9]+ and writable only by its owner; refusing to use it\$"
+	[ -z "$(all_pids)" ]
+	chmod 0644 "$SPEEDY_SNAPSHOT"
+	runs3 timeout 20 "$W/hi.pl"
+	[ "$status" -eq 0 ]
+	assert_eq "$output" hi
+}

@@ -154,14 +154,17 @@ Makes the interpreter exit after the current request.
 
 Read and change a speedy option of the running interpreter.  Names are
 case-insensitive (C<Timeout>, C<MAXRUNS>).  setopt returns the old value
-and dies if the value is not valid or the option cannot be changed at run
-time.  Timeout and MaxRuns take effect at once for this interpreter.
-Under plain perl both return undef.
+and dies if the value is not valid, if the option cannot be changed at run
+time (BackendProg, Group, TmpBase, PerlArgs, and RequestTimeout, which the
+frontend enforces with the value it resolved before the request began), or
+if the site configuration locks it (see L<speedy.conf(5)>).  Timeout,
+MaxRuns and MaxRSS take effect at once for this interpreter.  Under plain
+perl both return undef.
 
 =back
 
 =head1 SEE ALSO
 
-L<speedy(1)>, L<speedy_backend(1)>
+L<speedy(1)>, L<speedy_backend(1)>, L<speedy.conf(5)>, L<speedy-admin(8)>
 
 =cut
