@@ -583,19 +583,10 @@ static int
 pid_zombie(pid_t pid)
 {
 	char path[64], buf[512], *p;
-	ssize_t n;
-	int fd;
 
 	if (pid <= 0 || util_fmt(path, sizeof(path), "/proc/%ld/stat",
-	    (long)pid) == -1)
+	    (long)pid) == -1 || util_read_file(path, buf, sizeof(buf)) <= 0)
 		return 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	(void)close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
 	/* The command name may hold anything: the state follows the last ')'. */
 	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ')
 		return 0;
@@ -705,22 +696,20 @@ sel_match(const struct sel *sel, const struct queue_slot *s)
 static int
 proc_uid(pid_t pid, uid_t *uid)
 {
-	char path[64], line[256];
-	unsigned long u;
-	FILE *f;
-	int r = -1;
+	char path[64], buf[4096], *p, *end;
+	long u;
 
+	/* "Uid:" then the real, effective, saved and file system uids. */
 	if (util_fmt(path, sizeof(path), "/proc/%ld/status", (long)pid) == -1 ||
-	    (f = fopen(path, "re")) == NULL)
+	    util_read_file(path, buf, sizeof(buf)) <= 0 ||
+	    (p = strstr(buf, "\nUid:\t")) == NULL)
 		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "Uid: %lu", &u) == 1) {
-			*uid = (uid_t)u;
-			r = 0;
-			break;
-		}
-	(void)fclose(f);
-	return r;
+	errno = 0;
+	u = strtol(p + 6, &end, 10);
+	if (end == p + 6 || *end != '\t' || errno != 0 || u < 0)
+		return -1;
+	*uid = (uid_t)u;
+	return 0;
 }
 
 /* True once the process has exited (a zombie has). */

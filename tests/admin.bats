@@ -26,45 +26,6 @@ adm() {
 	runs3 timeout 30 "$ADMIN" "$@"
 }
 
-# start_req ID: runs pool_gate.pl ID in the background, stdout to
-# $W/out.ID, stderr to $W/err.ID; it waits for open_gate ID.
-start_req() {
-	timeout 20 "$W/pool_gate.pl" "$1" >"$W/out.$1" 2>"$W/err.$1" 3>&- &
-	FE[$1]=$!
-	BG_PIDS+=($!)
-}
-
-# req_wait ID: waits for the background request ID; its status in $RC.
-req_wait() {
-	RC=0
-	wait "${FE[$1]}" || RC=$?
-}
-
-# req_ok ID: the background request ID exits 0.
-req_ok() {
-	req_wait "$1"
-	if [ "$RC" -ne 0 ]; then
-		echo "request $1 exited $RC: $(cat "$W/err.$1")"
-		return 1
-	fi
-}
-
-open_gate() {
-	local id
-	for id in "$@"; do
-		: >"$W/go.$id"
-	done
-}
-
-has_started() {
-	grep -q "^start $1 " "$W/log" 2>/dev/null
-}
-
-# pid_of ID: the backend running (or that ran) request ID.
-pid_of() {
-	sed -n "s/^start $1 pid=//p" "$W/log"
-}
-
 # not CMD...: fails if CMD succeeds.
 not() {
 	if "$@"; then
@@ -216,7 +177,7 @@ usage_error() {
 	adm list --json --pid "$busy"
 	assert_eq "$(jq_perl "$output" 'map $_->{fe_pid}, @{$j->{backends}}')" "$fe" "fe_pid"
 	open_gate 1
-	req_ok 1
+	wait_req 1
 }
 
 # word_pid TEXT: the pid=N of counter.pl's output.
@@ -351,8 +312,8 @@ EOF
 	assert_eq "$(item "$output" groups group shop user uid backends idle busy draining parents waiting requests maxbackends_reached backends_started)" \
 	    "$(printf '%s\n' root 0 1 0 1 0 1 1 0 1 1)"
 	open_gate 1 2
-	req_ok 1
-	req_ok 2
+	wait_req 1
+	wait_req 2
 	adm status --json
 	assert_eq "$(item "$output" groups group shop backends idle busy waiting requests)" \
 	    "$(printf '%s\n' 1 1 0 0 2)"
@@ -462,7 +423,7 @@ om_check() {
 	assert_eq "$output" "id=2 pid=$(pid_of 2) ppid=$parent"
 	[ "$(pid_of 2)" != "$busy" ]
 	open_gate 1
-	req_ok 1
+	wait_req 1
 	assert_eq "$(cat "$W/out.1")" "id=1 pid=$busy ppid=$parent"
 	assert_eq "$(cat "$W/err.1")" ""
 	wait_for gone "$busy"

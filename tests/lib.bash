@@ -310,3 +310,54 @@ marked_pids() {
 	done
 	return 0
 }
+
+# ------------------------------------------------------------ gated requests
+# Suites that run tests/scripts/pool_gate.pl (use_script pool_gate.pl) set
+# T_LOG="$W/log" and T_GATE="$W/go" and FE=() in setup: the script logs
+# "start ID pid=PID", waits for the file $W/go.ID (open_gate ID), then logs
+# "end ID pid=PID", so the test decides when each request ends.
+
+# start_req ID: runs pool_gate.pl ID in the background within 20 s,
+# stdout to $W/out.ID, stderr to $W/err.ID.
+start_req() {
+	timeout 20 "$W/pool_gate.pl" "$1" >"$W/out.$1" 2>"$W/err.$1" 3>&- &
+	FE[$1]=$!
+	BG_PIDS+=($!)
+}
+
+# req_wait ID: waits for the background request ID; its status in $RC.
+req_wait() {
+	RC=0
+	wait "${FE[$1]}" || RC=$?
+}
+
+# wait_req ID: waits for the background request ID; fails unless it
+# exited 0.
+wait_req() {
+	req_wait "$1"
+	if [ "$RC" -ne 0 ]; then
+		echo "request $1 exited $RC: $(cat "$W/err.$1")"
+		return 1
+	fi
+}
+
+# open_gate ID...: lets the requests ID... end.
+open_gate() {
+	local id
+	for id in "$@"; do
+		: >"$W/go.$id"
+	done
+}
+
+# has_started ID, has_ended ID: the request has logged start / end.
+has_started() {
+	grep -q "^start $1 " "$W/log" 2>/dev/null
+}
+has_ended() {
+	grep -q "^end $1 " "$W/log" 2>/dev/null
+}
+
+# pid_of ID: the backend running (or that ran) request ID.
+pid_of() {
+	sed -n "s/^start $1 pid=//p" "$W/log"
+}

@@ -24,40 +24,6 @@ teardown() {
 	speedy_teardown
 }
 
-# start_req ID: runs pool_gate.pl ID in the background within 20 s,
-# stdout to $W/out.ID, stderr to $W/err.ID.
-start_req() {
-	timeout 20 "$W/pool_gate.pl" "$1" >"$W/out.$1" 2>"$W/err.$1" 3>&- &
-	FE[$1]=$!
-	BG_PIDS+=($!)
-}
-
-# wait_req ID: waits for the background request ID; fails unless it
-# exited 0.
-wait_req() {
-	local rc=0
-	wait "${FE[$1]}" || rc=$?
-	if [ "$rc" -ne 0 ]; then
-		echo "request $1 exited $rc: $(cat "$W/err.$1")"
-		return 1
-	fi
-}
-
-open_gate() {
-	local id
-	for id in "$@"; do
-		: >"$W/go.$id"
-	done
-}
-
-# has_started ID, has_ended ID: the request has logged start / end.
-has_started() {
-	grep -q "^start $1 " "$W/log" 2>/dev/null
-}
-has_ended() {
-	grep -q "^end $1 " "$W/log" 2>/dev/null
-}
-
 # count_started: how many requests have started.
 count_started() {
 	local n

@@ -177,18 +177,10 @@ too_big(void)
 {
 	char buf[128], *sp;
 	long pages, rss;
-	ssize_t n;
-	int fd;
 
-	if (opts.num[OPT_MAXRSS] <= 0)
+	if (opts.num[OPT_MAXRSS] <= 0 ||
+	    util_read_file("/proc/self/statm", buf, sizeof(buf)) <= 0)
 		return 0;
-	if ((fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC)) == -1)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	(void)close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
 	/* statm: total program size, then resident pages. */
 	if ((sp = strchr(buf, ' ')) == NULL ||
 	    (pages = strtol(sp + 1, NULL, 10)) <= 0)

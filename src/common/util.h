@@ -27,6 +27,12 @@ int	util_parse_long(const char *s, long min, long max, long *out);
 /* write() all of buf, retrying on EINTR; returns 0 or -1. */
 int	util_write_all(int fd, const void *buf, size_t len);
 
+/*
+ * Reads up to len - 1 bytes of a small file (in /proc, say) into buf and
+ * terminates them with a NUL.  Returns the number read, or -1.
+ */
+ssize_t	util_read_file(const char *path, char *buf, size_t len);
+
 /* read() exactly len bytes; returns 0, 1 at EOF before any byte, or -1. */
 int	util_read_all(int fd, void *buf, size_t len);
 
