@@ -7,7 +7,8 @@
 # machine the chaos test takes about 25 s, the MaxBackends test about
 # 10 s (30 s more each when something is left over after Timeout).
 # STRESS_REQUESTS (default 200) sets the requests per client of the chaos
-# test.  No duration is asserted.
+# test.  tests/stress/replace.sh replaces the script under load (about
+# 10 s).  No duration is asserted.
 
 load helpers
 load lib
@@ -34,6 +35,13 @@ teardown() {
 stress() {
 	runf timeout -k 10 "$2" env STRESS_DIR="$ST" \
 	    bash "$TOP/tests/stress/chaos.sh" "$1" 3>&-
+	printf '%s\n' "$output"
+}
+
+# replace BOUND: runs replace.sh within BOUND seconds, like stress.
+replace() {
+	runf timeout -k 10 "$1" env STRESS_DIR="$ST" \
+	    bash "$TOP/tests/stress/replace.sh" 3>&-
 	printf '%s\n' "$output"
 }
 
@@ -95,6 +103,40 @@ at_most() {
 	assert_eq "$(field leftover "$output")" 0 "leftovers after Timeout"
 	assert_eq "$(field result "$output")" PASS "result"
 	assert_eq "$status" 0 "status of chaos.sh"
+	assert_eq "$(marked_pids "$ST")" "" "processes left running"
+	[ ! -e "$ST" ]
+}
+
+@test "script replaced under load (rename, touch, rewrite in place): every response is one version's, new versions are served, old backends retire" {
+	replace 120
+	[ -n "$(field requests "$output")" ]
+	[ "$(field requests "$output")" -gt 0 ]
+	assert_eq "$(field mixed "$output")" 0 "responses mixing two versions"
+	assert_eq "$(field incomplete "$output")" 0 "incomplete responses"
+	assert_eq "$(field error "$output")" 0 "requests failed with a message"
+	assert_eq "$(field hung "$output")" 0 "hung requests"
+	assert_eq "$(field unclean "$output")" 0 "requests failed otherwise"
+	# "busy": the kernel's ETXTBSY for a script open for writing.
+	assert_eq "$(($(field ok "$output") + $(field busy "$output")))" \
+	    "$(field requests "$output")" "complete responses"
+	# Every kind of change happened, and several versions were served.
+	for k in rename touch inplace; do
+		at_most 1 "$(field "$k" "$output")" "changes by $k"
+	done
+	at_most 3 "$(field versions_seen "$output")" "versions served"
+	# After the last change: its version only, and only live processes
+	# listed.
+	final=$(field final_tag "$output")
+	for i in 1 2 3; do
+		assert_match "$(field "final_request_$i" "$output")" "^0 ok $final " \
+		    "request $i after the last change"
+	done
+	assert_eq "$(field old_left "$output")" 0 "old processes left"
+	assert_eq "$(field listed "$output")" "$(field live "$output")" \
+	    "processes speedy-admin lists"
+	assert_eq "$(field stale_slots "$output")" 0 "slots of dead processes"
+	assert_eq "$(field result "$output")" PASS "result"
+	assert_eq "$status" 0 "status of replace.sh"
 	assert_eq "$(marked_pids "$ST")" "" "processes left running"
 	[ ! -e "$ST" ]
 }

@@ -338,7 +338,10 @@ env_delete_extra(HV *env, const struct proto_request *req)
  * Makes %ENV (and through its magic the C environment that system() and
  * exec pass on) equal to the request's environment.  Only the entries that
  * differ from the previous request are written: most of a web server's
- * CGI variables repeat, and each write costs perl a setenv.
+ * CGI variables repeat, and each write costs perl a setenv.  As in perl's
+ * own start-up, entries that are not NAME=value or have an empty name are
+ * skipped, and of a name given twice the first value counts (hence the
+ * walk from the end: the first is written last).
  */
 static void
 set_env(const struct proto_request *req)
@@ -349,10 +352,10 @@ set_env(const struct proto_request *req)
 	SV **svp;
 	int i, n = 0;
 
-	for (i = 0; i < req->nenv; i++) {
+	for (i = req->nenv - 1; i >= 0; i--) {
 		e = req->env[i];
-		if ((eq = strchr(e, '=')) == NULL)
-			continue;	/* not NAME=value: perl skips it too */
+		if ((eq = strchr(e, '=')) == NULL || eq == e)
+			continue;
 		n++;
 		vlen = strlen(eq + 1);
 		svp = hv_fetch(env, e, (I32)(eq - e), 0);
@@ -759,6 +762,9 @@ be_perl_finish(struct be_status *st)
 		    0);
 	}
 	STATUS_ALL_SUCCESS;
+	if (SvTRUE(get_sv("CGI::SpeedyCGI::_Backend::unflushed", GV_ADD)) &&
+	    st->kind == PROTO_EXITED && st->code == 0)
+		st->code = 1;
 	if (SvTRUE(get_sv("CGI::SpeedyCGI::_Backend::piped", GV_ADD))) {
 		/* Plain perl would have died of the SIGPIPE; say so. */
 		st->kind = PROTO_KILLED;

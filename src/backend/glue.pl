@@ -9,6 +9,7 @@ use strict;
 my %sig_base;			# %SIG as the compiled script left it
 my $unicode = ${^UNICODE};	# -C: layers for the standard handles
 our ($piped, $finishing);	# see sigpipe()
+our $unflushed;			# see finish()
 
 sub init {
     $^X = $_[0];		# system($^X, ...) must run perl, not us
@@ -97,8 +98,16 @@ sub cleanup {
 }
 
 # Ends the request: the client's descriptors are flushed and closed.
+# Output that cannot be written (a full disk) is reported as perl does at
+# exit, and C then makes a status of 0 into 1, as perl does; a client that
+# went away is SIGPIPE's business (see sigpipe()).
 sub finish {
     $finishing = 1;
+    $unflushed = 0;
+    if (defined fileno STDOUT && !close STDOUT && !$piped) {
+        $unflushed = 1;
+        print STDERR "Unable to flush stdout: $!\n";
+    }
     close STDOUT;
     close STDERR;
     close STDIN;

@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +62,8 @@ static char		 sockpath[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static int		 listenfd = -1, devnull = -1, selfpipe[2] = { -1, -1 };
 static int		 shutdown_next, startup = 1;
 static int		 ctlfd = 0;	/* the first request's control socket */
+static int		 cur_conn = -1;	/* the connection being served */
+static int		 own_fork;	/* 1 while we fork a backend */
 static int		 nchildren;	/* the parent's live children */
 static pid_t		 mypid;
 static time_t		 idle_since;
@@ -78,8 +81,10 @@ usage(void)
 }
 
 /*
- * A failure before the first request was answered: tell the waiting
- * frontend (our stdin is its control socket) and whoever reads stderr.
+ * A failure before our first request was answered: tell the waiting
+ * frontend (ctlfd), which prints it, or else whoever reads stderr.  Not
+ * both: our stderr may be that frontend's own (the first request's, while
+ * the parent forks its first backend), and one failure is one line.
  */
 static void __attribute__((noreturn))
 fatal(const char *msg)
@@ -87,9 +92,8 @@ fatal(const char *msg)
 	char line[PROTO_MAXERR];
 
 	(void)util_fmt(line, sizeof(line), "speedy_backend: %s", msg);
-	if (startup)
-		(void)proto_send_error(ctlfd, line);
-	warnx("%s", msg);
+	if (!startup || proto_send_error(ctlfd, line) == -1)
+		warnx("%s", msg);
 	exit(1);
 }
 
@@ -107,6 +111,39 @@ on_signal(int sig)
 	r = write(selfpipe[1], "", 1);
 	(void)r;
 	errno = save;
+}
+
+/*
+ * In the child of a fork the script makes (perl's fork without exec, or
+ * the fork before an exec): the backend's descriptors are not its
+ * business.  Kept open, the child's copy of the listening socket would
+ * take connections nobody accepts once the backend is gone, its copy of
+ * the request's connection would keep the frontend of a killed backend
+ * waiting for as long as the child lives, and its copy of the queue file
+ * would keep the lock of a backend killed while holding it.  Our
+ * TERM/INT/HUP handler goes too: the child ends on them as a forked plain
+ * perl does (unless the script installed its own).
+ */
+static void
+script_forked(void)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+	int *fds[] = { &listenfd, &cur_conn, &q.fd, &q.dirfd, &selfpipe[0],
+	    &selfpipe[1] };
+	struct sigaction sa;
+	size_t i;
+
+	if (own_fork)
+		return;
+	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (*fds[i] > 2) {
+			(void)close(*fds[i]);
+			*fds[i] = -1;
+		}
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigaction(sigs[i], NULL, &sa) == 0 &&
+		    sa.sa_handler == on_signal)
+			(void)signal(sigs[i], SIG_DFL);
 }
 
 /*
@@ -514,6 +551,7 @@ complete(int conn, struct proto_request *req, struct be_status *st,
 	startup = 0;
 	(void)proto_send_status(conn, st->kind, st->code);
 	(void)close(conn);
+	cur_conn = -1;
 	proto_request_free(req);
 	return keep;
 }
@@ -527,9 +565,11 @@ serve(int conn)
 	char msg[256];
 	int r;
 
+	cur_conn = conn;
 	r = proto_recv(conn, &req, msg, sizeof(msg));
 	if (r != PROTO_REQUEST) {
 		/* QUIT, or a frontend that died before sending anything. */
+		cur_conn = -1;
 		(void)close(conn);
 		if (r == PROTO_QUIT)
 			return 0;
@@ -712,7 +752,10 @@ fork_backend(int conn)
 		return r != PROTO_QUIT;
 	}
 	be_perl_flush();
-	if ((pid = fork()) == -1) {
+	own_fork = 1;
+	pid = fork();
+	own_fork = 0;
+	if (pid == -1) {
 		(void)proto_send_error(conn, "cannot fork a backend");
 		(void)close(conn);
 		proto_request_free(&req);
@@ -722,6 +765,9 @@ fork_backend(int conn)
 		struct be_status st = { .kind = PROTO_EXITED };
 		int begun;
 
+		/* Until it is answered, a failure goes to this frontend. */
+		ctlfd = cur_conn = conn;
+		startup = 1;
 		become_backend(conn);
 		begun = install_stdio(&req) == 0 &&
 		    be_perl_begin(&req, &st) == 0;
@@ -827,8 +873,12 @@ first_request(int conn)
 	pid_t pid;
 	int r;
 
-	if ((r = proto_recv(conn, &req, msg, sizeof(msg))) != PROTO_REQUEST)
-		exit(r == -1 ? 1 : 0);
+	cur_conn = conn;
+	if ((r = proto_recv(conn, &req, msg, sizeof(msg))) != PROTO_REQUEST) {
+		if (r == -1)
+			fatal(msg);	/* out of descriptors, say */
+		exit(0);
+	}
 	/*
 	 * Registered before compiling: requests that arrive meanwhile wait
 	 * in our socket's backlog instead of each starting a parent.
@@ -849,7 +899,10 @@ first_request(int conn)
 		exit(0);
 	}
 	be_perl_flush();
-	if ((pid = fork()) == -1)
+	own_fork = 1;
+	pid = fork();
+	own_fork = 0;
+	if (pid == -1)
 		fatal("cannot fork a backend");
 	if (pid == 0) {
 		become_backend(conn);
@@ -866,11 +919,32 @@ first_request(int conn)
 	/* ps and speedy-admin tell the parent from its backends by name. */
 	(void)prctl(PR_SET_NAME, "speedy_parent", 0, 0, 0);
 	(void)close(conn);
+	cur_conn = -1;
 	be_perl_finish(&st);	/* closes the handles; nothing is buffered */
 	release_stdio();
 	proto_request_free(&req);
 	install_signals();
 	parent_loop();
+}
+
+/*
+ * Drops the entries of our environment that are not NAME=value (or have
+ * an empty name).  %ENV never has them, so no request's %ENV could remove
+ * them, and the child processes of every later request would inherit
+ * what the request that started us had.  (Perl itself removes a name's
+ * second entry.)
+ */
+static void
+clean_environ(void)
+{
+	char **r, **w;
+
+	if (environ == NULL)
+		return;
+	for (r = w = environ; *r != NULL; r++)
+		if (**r != '=' && strchr(*r, '=') != NULL)
+			*w++ = *r;
+	*w = NULL;
 }
 
 /* The identity of the script we were started for, for the queue file. */
@@ -906,6 +980,7 @@ main(int argc, char **argv)
 	const char *path;
 	int conn;
 
+	clean_environ();
 	be_perl_sysinit(&argc, &argv, &environ);
 	mypid = getpid();
 	if (opt_parse_cmdline(&cl, argc, argv, words,
@@ -929,6 +1004,8 @@ main(int argc, char **argv)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	(void)sigaction(SIGCHLD, &sa, NULL);
+	if ((errno = pthread_atfork(NULL, NULL, script_forked)) != 0)
+		fatal(strerror(errno));
 	if (script_key(path, msg, sizeof(msg)) == -1)
 		fatal(msg);
 	if (queue_open(&q, opts.str[OPT_TMPBASE], getuid(), msg,

@@ -268,7 +268,7 @@ queue_lock(struct queue *q, char *err, size_t errlen)
 {
 	struct stat st;
 	void *p;
-	int fresh = 0;
+	int fresh = 0, e;
 
 	if (lock_op(q->fd, F_WRLCK, q->lockwait_ms) == -1) {
 		util_fmt(err, errlen, "cannot lock queue file in %s: %s",
@@ -278,10 +278,20 @@ queue_lock(struct queue *q, char *err, size_t errlen)
 	if (fstat(q->fd, &st) == -1)
 		goto fail;
 	if (st.st_size != (off_t)QUEUE_SIZE) {
-		/* New (empty), or truncated or grown: rebuild at the right size. */
-		if (ftruncate(q->fd, 0) == -1 ||
-		    ftruncate(q->fd, (off_t)QUEUE_SIZE) == -1)
+		/*
+		 * New (empty), or truncated or grown: rebuild at the right
+		 * size, every block allocated now.  A page of a sparse file
+		 * that a full disk (tmpfs) cannot back kills whoever touches
+		 * it first with SIGBUS, a backend as well.  A file that cannot
+		 * be allocated is left empty, so that the next try starts over.
+		 */
+		if (ftruncate(q->fd, 0) == -1)
 			goto fail;
+		if ((e = posix_fallocate(q->fd, 0, (off_t)QUEUE_SIZE)) != 0) {
+			(void)ftruncate(q->fd, 0);
+			errno = e;
+			goto fail;
+		}
 		fresh = st.st_size == 0 ? 1 : 2;
 	}
 	if (q->hdr == NULL) {

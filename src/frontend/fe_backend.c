@@ -41,9 +41,13 @@ connect_slot(struct queue *q, struct queue_slot *s)
 	sun.sun_family = AF_UNIX;
 	if (queue_sockpath(q, s->pid, sun.sun_path, sizeof(sun.sun_path)) == -1)
 		return -1;
+	/*
+	 * Our own failure (out of descriptors): waiting for the backend
+	 * would not help, and the callers cannot tell it from a busy one.
+	 */
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
 	    0)) == -1)
-		return -1;
+		err(FE_EXIT_FAIL, "cannot connect to a backend");
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		(void)close(fd);
 		/* Dead backend: reclaim its slot and socket. */

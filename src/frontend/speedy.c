@@ -175,7 +175,9 @@ resolve(struct fe_request *req, const struct opt_set *shebang,
 int
 main(int argc, char **argv)
 {
-	static char *words[MAX_WORDS], line[SHEBANG_MAX], orig1[SHEBANG_MAX];
+	static char *fixed[MAX_WORDS], line[SHEBANG_MAX], orig1[SHEBANG_MAX];
+	char **words = fixed;
+	int nwords = MAX_WORDS;
 	static struct fe_request req;
 	struct opt_cmdline cl, sh;
 	struct opt_perlsw perlargs = { 0, { 0 } };
@@ -189,7 +191,17 @@ main(int argc, char **argv)
 	/* A bad option gets one line naming it; no script gets the usage. */
 	if (argc < 2)
 		usage();
-	if (opt_parse_cmdline(&cl, argc, argv, words, MAX_WORDS,
+	/*
+	 * A web server passes the words of an ISINDEX query as arguments,
+	 * as many as execve allows: room for all of them and for the words
+	 * of a split #! line.
+	 */
+	if (argc > MAX_WORDS / 2) {
+		nwords = argc + MAX_WORDS / 2;
+		if ((words = calloc((size_t)nwords, sizeof(*words))) == NULL)
+			err(FE_EXIT_FAIL, "too many arguments");
+	}
+	if (opt_parse_cmdline(&cl, argc, argv, words, nwords,
 	    OPT_NEED_SCRIPT | OPT_SPLIT, msg, sizeof(msg)) == -1) {
 		if (cl.script_ix == -1 && strcmp(msg, "no script given") == 0)
 			usage();
