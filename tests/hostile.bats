@@ -763,7 +763,7 @@ listener() {
 	wait_for grep -q listening "$2"
 }
 
-@test "hostile /tmp: sockets planted as <pid>.sock for a live process that is no backend and for a dead pid are never used; a forged idle slot naming one is skipped (SO_PEERCRED pid)" {
+@test "hostile /tmp: sockets planted as <pid>.sock for a live process that is no backend and for a dead pid are never used; forged idle and parent slots naming one are freed, nobody waits (SO_PEERCRED pid)" {
 	use_script counter.pl "-- -gplant"
 	mkdir -m 700 "$SPEEDY_DIR"
 	sleep 300 3>&- &
@@ -781,34 +781,42 @@ listener() {
 	assert_eq "$(grep -c conn "$W/live.log" "$W/dead.log")" \
 	    "$W/live.log:0
 $W/dead.log:0" "connections to the planted sockets"
-	# A slot in the queue file that names the live process as an idle
-	# backend of this group (written while nothing runs).
+	# Slots in the queue file that name the live process as an idle
+	# backend, then as the parent, of this group (written while nothing
+	# runs).  The frontend connects, finds another pid behind the socket
+	# (SO_PEERCRED), sends nothing, frees the slot and goes on: neither
+	# slot makes a request wait.
 	stop_pids $(queue_dump | awk '$1 == "slot" { print $2 }')
 	wait_for eval '[ -z "$(queue_dump | grep "^slot ")" ]'
-	perl -e '
-	open my $fh, "+<", $ARGV[0] or die "$ARGV[0]: $!\n";
-	binmode $fh;
-	read($fh, my $h, 128) == 128 or die "short header\n";
-	my $nused = unpack "L", substr($h, 24, 4);
-	# struct queue_slot: pid, state (2: idle), key (group, dev, ino,
-	# mtime, pathhash), runs, fe_pid, times, script.
-	my $slot = pack "l C x3 a16 Q Q q q Q L l q q q a160", $ARGV[1], 2,
-	    "plant", 0, 0, 0, 0, 0, 0, 0, time, 0, 0, "/forged";
-	seek $fh, 128 + 256 * $nused, 0 or die;
-	print $fh $slot or die;
-	seek $fh, 24, 0 or die;
-	print $fh pack("L", $nused + 1) or die;
-	close $fh or die "$!\n";' "$SPEEDY_DIR/queue.3" "$live"
-	assert_eq "$(slot_state "$live")" idle "the forged slot"
-	for i in 3 4; do
+	for state in 2 5; do
+		rm -f "$SPEEDY_DIR/$live.sock"
+		listener "$SPEEDY_DIR/$live.sock" "$W/live.$state.log"
+		perl -e '
+		open my $fh, "+<", $ARGV[0] or die "$ARGV[0]: $!\n";
+		binmode $fh;
+		read($fh, my $h, 128) == 128 or die "short header\n";
+		my $nused = unpack "L", substr($h, 24, 4);
+		# struct queue_slot: pid, state (2: idle, 5: parent), key
+		# (group, dev, ino, mtime, pathhash), runs, fe_pid, times, script.
+		my $slot = pack "l C x3 a16 Q Q q q Q L l q q q a160", $ARGV[1],
+		    $ARGV[2], "plant", 0, 0, 0, 0, 0, 0, 0, time, 0, 0, "/forged";
+		seek $fh, 128 + 256 * $nused, 0 or die;
+		print $fh $slot or die;
+		seek $fh, 24, 0 or die;
+		print $fh pack("L", $nused + 1) or die;
+		close $fh or die "$!\n";' "$SPEEDY_DIR/queue.3" "$live" "$state"
+		assert_match "$(slot_state "$live")" '^(idle|parent)$' "the forged slot"
 		runs3 timeout 20 "$W/counter.pl"
-		assert_eq "$status" 0 "request $i: $stderr"
+		assert_eq "$status" 0 "request with a forged slot (state $state): $stderr"
 		[ "$(word pid "$output")" != "$live" ]
+		assert_eq "$(slot_state "$live")" "" "the forged slot, after a request"
+		stop_pids $(queue_dump | awk '$1 == "slot" { print $2 }')
+		wait_for eval '[ -z "$(queue_dump | grep "^slot ")" ]'
 	done
-	# The frontends did connect to the impostor, and sent it nothing:
-	# the pid behind the socket is not the slot's.
+	# The frontends did connect to the impostor, and sent it nothing.
+	cat "$W/live.2.log" "$W/live.5.log" >"$W/live.log"
 	[ "$(grep -c conn "$W/live.log")" -ge 2 ] ||
-	    { echo "the frontends did not try the forged slot:"; cat "$W/live.log"; return 1; }
+	    { echo "the frontends did not try the forged slots:"; cat "$W/live.log"; return 1; }
 	assert_eq "$(grep conn "$W/live.log" | sort -u)" "conn bytes=0" \
 	    "what the impostor received"
 	assert_eq "$(grep -c conn "$W/dead.log")" 0 "connections to the dead pid's socket"

@@ -50,15 +50,28 @@ connect_slot(struct queue *q, struct queue_slot *s)
 		err(FE_EXIT_FAIL, "cannot connect to a backend");
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		(void)close(fd);
-		/* Dead backend: reclaim its slot and socket. */
-		if (errno == ECONNREFUSED || errno == ENOENT)
+		/*
+		 * A full backlog (a parent still compiling) is worth waiting
+		 * for.  Anything else (no socket, nobody listening, not a
+		 * socket) means the slot names no usable backend: reclaim its
+		 * slot and socket, so that nobody waits for it.
+		 */
+		if (errno != EAGAIN && errno != EINTR)
 			queue_slot_reclaim(q, s);
 		return -1;
 	}
-	/* Only a backend of our own uid may get our stdio. */
+	/*
+	 * Only the backend the slot names, of our own uid, may get our
+	 * stdio.  A socket answered by another process is no backend of
+	 * ours either: its slot goes too.
+	 */
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 ||
-	    cred.uid != getuid() || cred.pid != s->pid ||
-	    fcntl(fd, F_SETFL, 0) == -1) {
+	    cred.uid != getuid() || cred.pid != s->pid) {
+		(void)close(fd);
+		queue_slot_reclaim(q, s);
+		return -1;
+	}
+	if (fcntl(fd, F_SETFL, 0) == -1) {
 		(void)close(fd);
 		return -1;
 	}
