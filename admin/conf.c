@@ -813,7 +813,8 @@ compile_sitesd(struct compile *cc, const char *dir, cfg_opt_t *opts)
 	if (e == NULL && errno != 0)
 		report(cc, sd, 0, "%s", strerror(errno));
 	(void)closedir(d);
-	qsort(names, (size_t)n, sizeof(*names), cmp_names);
+	if (n > 1)	/* names is NULL when there are none */
+		qsort(names, (size_t)n, sizeof(*names), cmp_names);
 	for (i = 0; i < n; i++) {
 		if (util_fmt(path, sizeof(path), "%s/%s", sd, names[i]) == -1)
 			report(cc, sd, 0, "%s: path too long", names[i]);

@@ -254,8 +254,13 @@ be_setopt(const char *name, const char *value, char *old, size_t oldlen,
 		return -1;
 	}
 	(void)opt_format(&opts, id, old, oldlen);
-	/* Option strings are few and small; an old copy is not freed. */
 	opts = tmp;
+	/*
+	 * A number was parsed from the copy; a string keeps pointing at it
+	 * (option strings are few and small: an old copy is not freed).
+	 */
+	if (opt_table[id].type != OPT_T_STR)
+		free(copy);
 	return 0;
 }
 

@@ -154,6 +154,8 @@ buf_add(struct buf *b, const void *data, size_t n)
 		b->failed = 1;
 		return 0;
 	}
+	if (n == 0)
+		return (uint32_t)off;	/* data may be NULL: no memcpy */
 	if (b->len + n > b->cap) {
 		b->cap = (b->len + n) * 2;
 		if ((np = realloc(b->p, b->cap)) == NULL) {
