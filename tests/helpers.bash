@@ -20,7 +20,7 @@ speedy_setup() {
 	export SPEEDY_CONFDIR="$BATS_TEST_TMPDIR/etc"
 	export SPEEDY_SNAPSHOT="$BATS_TEST_TMPDIR/snapshot"
 	if [ -z "${SPEEDY_INSTALLED:-}" ]; then
-		ADMIN=$TOP/admin/speedy-admin
+		ADMIN=${SPEEDY_ADMIN:-$TOP/admin/speedy-admin}
 	else
 		ADMIN=${SPEEDY_ADMIN:-/usr/sbin/speedy-admin}
 	fi

@@ -230,6 +230,15 @@ limited() {
 
 # clean_or_ok WHAT: $status is 0 with counter.pl's output, or 1 with one
 # line "speedy: ..." and no output; never a timeout or a signal.
+# loads N: the frontend under test can be loaded at all with at most N
+# descriptors (a dynamically linked one, the ASan build, cannot when
+# none is free: ld.so exits 127 before main).
+loads() {
+	limited "$1" "$SPEEDY" -- -v
+	[ "$status" -ne 127 ] ||
+	    [[ $stderr != *"error while loading shared libraries"* ]]
+}
+
 clean_or_ok() {
 	case $status in
 	0) assert_match "$output" '^n=[0-9]+ compiled=[0-9]+ pid=[0-9]+$' "$1" ;;
@@ -265,6 +274,7 @@ no_stale_slots() {
 	runs3 timeout 20 "$W/counter.pl"
 	assert_eq "$status" 0
 	for n in 3 4 5 6 7 8 10 12 16 20; do
+		loads "$n" || continue
 		limited "$n" "$W/counter.pl"
 		clean_or_ok "ulimit -n $n, backend running"
 		echo "ulimit -n $n, backend running: $status $stderr"
@@ -275,6 +285,7 @@ no_stale_slots() {
 	# (the slots of the dead, a frontend's reservations it could not
 	# free for want of a descriptor, go with the next request).
 	for n in 3 4 5 6 7 8 10 12 13 14 16 20; do
+		loads "$n" || continue
 		stop_pids $(tb_pids "$SPEEDY_TMPBASE")
 		wait_for eval '[ -z "$(tb_pids "$SPEEDY_TMPBASE")" ]'
 		limited "$n" "$W/counter.pl"
