@@ -288,7 +288,9 @@ queue_lock(struct queue *q, char *err, size_t errlen)
 		if (ftruncate(q->fd, 0) == -1)
 			goto fail;
 		if ((e = posix_fallocate(q->fd, 0, (off_t)QUEUE_SIZE)) != 0) {
-			(void)ftruncate(q->fd, 0);
+			/* Best effort: an empty file is rebuilt next time too. */
+			if (ftruncate(q->fd, 0) == -1)
+				e = e != 0 ? e : errno;
 			errno = e;
 			goto fail;
 		}
