@@ -83,12 +83,17 @@ int
 cmd_check(int argc, char **argv)
 {
 	struct conf c;
+	char msg[MSG_LEN];
 	int rc = ADM_EXIT_OK, n;
 
 	no_args(argc, argv);
 	if (compile(&c) == -1)
 		rc = ADM_EXIT_FAIL;
-	else {
+	else if (snap_write(NULL, c.sects, c.nsects, msg, sizeof(msg)) == -1) {
+		/* A limit of the snapshot format: reload would fail on it. */
+		warnx("%s", msg);
+		rc = ADM_EXIT_FAIL;
+	} else {
 		n = c.nsects - 1;
 		printf("configuration ok: %d site%s in %s\n", n, n == 1 ? "" :
 		    "s", adm_confdir());

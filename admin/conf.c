@@ -76,7 +76,7 @@ static char keys[OPT__COUNT][KEY_MAX];
 static void __attribute__((format(printf, 4, 5)))
 report(struct compile *cc, const char *file, int line, const char *fmt, ...)
 {
-	char msg[MSG_MAX], out[PATH_MAX + MSG_MAX + 16];
+	char msg[MSG_MAX], out[PATH_MAX + MSG_MAX + 16], *p;
 	va_list ap;
 
 	/*
@@ -93,6 +93,13 @@ report(struct compile *cc, const char *file, int line, const char *fmt, ...)
 		(void)snprintf(out, sizeof(out), "%s: %s", file, msg);
 	else
 		(void)snprintf(out, sizeof(out), "%s", msg);
+	/*
+	 * A message is one line that is safe to print: a quoted value or a
+	 * file name may hold a newline or a terminal escape sequence.
+	 */
+	for (p = out; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	cc->nerr++;
 	cc->errfn(cc->arg, out);
 }
@@ -408,9 +415,9 @@ check_pattern(struct compile *cc, const char *pat, int line)
 		report(cc, cc->file, line, "scripts: '%.200s': \"**\" is "
 		    "allowed only as the whole last component, as in "
 		    "/var/www/app/**", pat);
-	else if (len >= PATH_MAX)
+	else if (len >= SNAP_PATMAX)
 		report(cc, cc->file, line, "scripts: a pattern is longer than "
-		    "%d bytes", PATH_MAX - 1);
+		    "%d bytes", SNAP_PATMAX - 1);
 }
 
 /*

@@ -174,6 +174,29 @@ speedy-admin: $C/sites.d/d.conf:1: site \"c\" is already defined at $C/sites.d/c
 speedy-admin: $C/sites.d/e.conf:3: site \"main\" is already defined at $C/sites.d/e.conf:1"
 }
 
+@test "check: a pattern too long for a snapshot is an error of check, not only of reload" {
+	local long
+	long=$W/$(head -c 1100 /dev/zero | tr '\0' a)
+	conf sites.d/l.conf <<-EOF
+	site "long" { scripts = {"$W/ok/*.pl",
+	    "$long"} }
+	EOF
+	admin check
+	[ "$status" -eq 1 ]
+	assert_eq "$stderr" "speedy-admin: $C/sites.d/l.conf:2: scripts: a pattern is longer than 1023 bytes"
+	admin reload
+	[ "$status" -eq 1 ]
+	[ ! -e "$SPEEDY_SNAPSHOT" ]
+}
+
+@test "check: control characters in a quoted value never reach the terminal; one line each" {
+	printf 'maxruns = "12\\nx\\x1b[31m"\ngroup = "a\nb"\ntimeout = "1\nz"\n' >"$C/speedy.conf"
+	admin check
+	[ "$status" -eq 1 ]
+	assert_eq "$stderr" "speedy-admin: $C/speedy.conf:1: MaxRuns: '12?x?[31m' is not a number from 0 to 2147483647
+speedy-admin: $C/speedy.conf:5: Timeout: '1?z' is not a number from 0 to 2147483"
+}
+
 @test "check: a missing configuration directory is an error; extra arguments are usage errors" {
 	rm -rf "$C"
 	admin check

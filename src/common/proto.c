@@ -263,7 +263,13 @@ parse_request(struct proto_request *req, const struct proto_hdr *h,
 {
 	char *p = req->body, *end = req->body + h->len, *two[3];
 
-	if (h->a > PROTO_MAXSTR || h->b > PROTO_MAXSTR)
+	/*
+	 * Every string takes at least its NUL, so counts the body cannot
+	 * hold are refused before they size an allocation: a 20-byte header
+	 * must not make the backend allocate megabytes.
+	 */
+	if (h->a > PROTO_MAXSTR || h->b > PROTO_MAXSTR ||
+	    (uint64_t)h->a + h->b + 2 > h->len)
 		goto bad;
 	req->args = calloc((size_t)h->a + 1, sizeof(char *));
 	req->env = calloc((size_t)h->b + 1, sizeof(char *));

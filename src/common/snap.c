@@ -18,20 +18,6 @@
 #include "snap.h"
 #include "util.h"
 
-#define SNAP_MAGIC	"SPDYSNP"
-
-struct snap_header {
-	char		magic[8];
-	uint32_t	version;
-	uint32_t	nopt;		/* OPT__COUNT of the writer */
-	uint32_t	size;		/* of the whole file */
-	uint32_t	nsect, npat, strsize;
-	uint32_t	sectoff, patoff, stroff;
-	uint32_t	checksum;	/* of everything after the header */
-	int64_t		created;
-	char		reserved[8];
-};
-
 struct snap_sect {
 	uint32_t	name, file;	/* string offsets */
 	uint32_t	line;
@@ -297,7 +283,7 @@ snap_write(const char *path, const struct snap_build *sects, int nsects,
 	}
 	((struct snap_header *)out.p)->checksum = fnv(out.p + sizeof(h),
 	    out.len - sizeof(h));
-	r = write_atomic(path, out.p, out.len, err, errlen);
+	r = path == NULL ? 0 : write_atomic(path, out.p, out.len, err, errlen);
 done:
 	free(sb.p);
 	free(pb.p);

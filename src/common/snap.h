@@ -3,15 +3,16 @@
  * its layout.
  *
  * speedy-admin reads /etc/speedy (libconfuse) and writes what it found as
- * a small binary file; the frontend maps that file on every request and
- * looks the script up without parsing anything.  The file holds sections
- * (section 0 is speedy.conf's global values, then one per site, in the
- * order they apply), each with the options it sets, the options it locks
- * and where each value was written, plus the sites' path patterns and one
- * string table.  Every offset and every value is checked before use, so a
- * damaged or hostile file yields an error, never a crash; writing it is
- * atomic (a new file renamed over the old one), so readers never see a
- * half-written snapshot and a failed compile leaves the old one serving.
+ * a small binary file; the frontend reads the few parts of it it needs on
+ * every request and looks the script up without parsing anything.  The
+ * file holds sections (section 0 is speedy.conf's global values, then one
+ * per site, in the order they apply), each with the options it sets, the
+ * options it locks and where each value was written, plus the sites' path
+ * patterns and one string table.  Every offset and every value is checked
+ * before use, so a damaged or hostile file yields an error, never a crash;
+ * writing it is atomic (a new file renamed over the old one), so readers
+ * never see a half-written snapshot and a failed compile leaves the old
+ * one serving.
  */
 #ifndef SPEEDY_SNAP_H
 #define SPEEDY_SNAP_H
@@ -25,6 +26,21 @@
 #define SNAP_MAXSIZE	(16u << 20)	/* bytes; far above any real config */
 #define SNAP_MAXSECT	65536
 #define SNAP_MAXPAT	(1u << 20)
+
+/* The start of the file; the rest of the layout is snap.c's business. */
+#define SNAP_MAGIC	"SPDYSNP"
+
+struct snap_header {
+	char		magic[8];
+	uint32_t	version;
+	uint32_t	nopt;		/* OPT__COUNT of the writer */
+	uint32_t	size;		/* of the whole file */
+	uint32_t	nsect, npat, strsize;
+	uint32_t	sectoff, patoff, stroff;
+	uint32_t	checksum;	/* of everything after the header */
+	int64_t		created;
+	char		reserved[8];
+};
 
 /* What one section of the configuration says, as speedy-admin builds it. */
 struct snap_build {
@@ -71,6 +87,7 @@ struct snap_result {
  * Writes sections (sects[0] holds the global values and no patterns)
  * to path atomically: a new file in the same directory, synced, renamed
  * over the old one.  Returns 0, or -1 with err set (the old file stays).
+ * With path NULL it only encodes, to check the format's limits.
  */
 int	snap_write(const char *path, const struct snap_build *sects,
 	    int nsects, char *err, size_t errlen);

@@ -34,6 +34,10 @@
 #define FUZZ_NWAITERS	8
 #define FUZZ_NGROUPS	8
 #define FUZZ_NSCRIPTS	4
+/* What the seeds say for every time(): 2026-01-01. */
+#define SEED_TIME	1767225600
+/* Where the configurations are compiled, relative to the tree's top. */
+#define GEN_CONFDIR	"tests/fuzz/build/gen-conf"
 
 static const char *corpus;
 static char tmp[] = "/tmp/speedy-gen.XXXXXX";
@@ -210,6 +214,9 @@ snap_seed(const char *confdir, const char *name)
 		errx(1, "%s", msg);
 	conf_free(&c);
 	buf = slurp(path, &len);
+	/* The checksum does not cover the header: a fixed time keeps seeds
+	 * the same from one run of gen_seeds to the next. */
+	((struct snap_header *)(void *)buf)->created = SEED_TIME;
 	write_seed("snap", name, buf, len);
 	if (strcmp(name, "shop") == 0) {
 		/* Cut short, and with a byte changed under the checksum. */
@@ -232,6 +239,15 @@ put_file(const char *dir, const char *name, const char *text, size_t len)
 		err(1, "%s", path);
 }
 
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st;
+	(void)flag;
+	(void)f;
+	return remove(path);
+}
+
 /* The shipped configuration files as seeds, and snapshots made of them. */
 static void
 conf_seeds(void)
@@ -248,7 +264,13 @@ conf_seeds(void)
 
 	text = slurp("etc/speedy/speedy.conf", &len);
 	write_seed("conf", "speedy.conf", text, len);
-	(void)util_fmt(dir, sizeof(dir), "%s/conf", tmp);
+	/*
+	 * A fixed relative path, not one in tmp: the snapshots record the
+	 * file names, and the seeds must not change from one run to the
+	 * next.
+	 */
+	(void)util_fmt(dir, sizeof(dir), "%s", GEN_CONFDIR);
+	(void)nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	(void)util_fmt(sd, sizeof(sd), "%s/sites.d", dir);
 	if (mkdir(dir, 0755) == -1 || mkdir(sd, 0755) == -1)
 		err(1, "%s", sd);
@@ -264,6 +286,7 @@ conf_seeds(void)
 	write_seed("conf", "many.conf", many, sizeof(many) - 1);
 	put_file(dir, "speedy.conf", many, sizeof(many) - 1);
 	snap_seed(dir, "many");
+	(void)nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /*
@@ -312,6 +335,27 @@ add_slot(struct queue *q, pid_t pid, int state, const char *group,
 	s->fe_pid = state == QS_BUSY ? 1 : 0;
 }
 
+/*
+ * Puts a fixed time wherever the queue code stamped time(), so that the
+ * seeds are the same from one run of gen_seeds to the next.
+ */
+static void
+fix_times(struct queue *q)
+{
+	int i;
+
+	q->hdr->created = SEED_TIME;
+	q->hdr->last_sweep = SEED_TIME;
+	for (i = 0; i < FUZZ_NSLOTS; i++) {
+		q->slots[i].started = q->slots[i].pid ? SEED_TIME : 0;
+		q->slots[i].last_start = q->slots[i].last_end = 0;
+	}
+	for (i = 0; i < FUZZ_NWAITERS; i++)
+		q->waiters[i].since = q->waiters[i].pid ? SEED_TIME : 0;
+	for (i = 0; i < FUZZ_NSCRIPTS; i++)
+		q->scripts[i].last_end = 0;
+}
+
 /* Queue-file inputs: a pool in use, the same with a sweep, files cut. */
 static void
 queue_seeds(void)
@@ -339,6 +383,7 @@ queue_seeds(void)
 		errx(1, "queue: cannot add waiters and groups");
 	(void)queue_script(&q, 2049, 1234, "none", "/var/www/cgi-bin/a.pl");
 	(void)queue_script(&q, 2049, 1235, "shop", "/var/www/shop/cart.pl");
+	fix_times(&q);
 	queue_input(&q, 0, "pool");
 	queue_input(&q, 4, "pool-sweep");
 	queue_input(&q, 2, "pool-at-end");
@@ -352,14 +397,6 @@ queue_seeds(void)
 	queue_close(&q);
 }
 
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)flag;
-	(void)f;
-	return remove(path);
-}
 
 int
 main(int argc, char **argv)

@@ -426,6 +426,15 @@ test_malformed(void)
 	n = mkmsg(buf, PROTO_MAGIC, PROTO_VERSION, PROTO_REQUEST, sizeof(body),
 	    1, 0xffffffffu, body, sizeof(body));
 	refuse("nenv 0xffffffff", buf, n, 4, 0, "bad body");
+	/* Counts the body cannot hold are refused before any allocation
+	 * (the proto fuzz targets run with a malloc limit to catch that). */
+	n = mkmsg(buf, PROTO_MAGIC, PROTO_VERSION, PROTO_REQUEST, sizeof(body),
+	    PROTO_MAXSTR, PROTO_MAXSTR, body, sizeof(body));
+	refuse("nargs and nenv PROTO_MAXSTR, 10-byte body", buf, n, 4, 0,
+	    "bad body");
+	n = mkmsg(buf, PROTO_MAGIC, PROTO_VERSION, PROTO_REQUEST, sizeof(body),
+	    2, 1, body, sizeof(body));
+	refuse("one string more than the body holds", buf, n, 4, 0, "bad body");
 	n = mkmsg(buf, PROTO_MAGIC, PROTO_VERSION, PROTO_REQUEST, 0, 0, 0, NULL,
 	    0);
 	refuse("empty body", buf, n, 4, 0, "bad body");
