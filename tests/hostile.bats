@@ -378,6 +378,26 @@ no_stale_slots() {
 	done
 }
 
+@test "a child forked in a BEGIN block runs the script for that request as under plain perl, and only then ends" {
+	use_script hostile_beginfork.pl
+	# Not compared with plain perl, whose parent loses the rest of the
+	# script: perl flushes every handle at fork, which seeks the script
+	# file back to where it was parsing, and the child, sharing that
+	# offset, reads it to the end.  speedy's parent has it all.
+	runs3 timeout 20 "$W/hostile_beginfork.pl" a b
+	assert_eq "$status" 0 "$stderr"
+	assert_eq "$output" "child ran with a b
+child exited 7
+parent ran with a b"
+	assert_eq "$stderr" "child to stderr
+parent to stderr"
+	# The compiled script serves the next request (BEGIN ran once).
+	runs3 timeout 20 "$W/hostile_beginfork.pl" c
+	assert_eq "$status" 0
+	assert_eq "$output" "parent ran with c"
+	assert_eq "$stderr" "parent to stderr"
+}
+
 # ---------------------------------------------------------- other users
 
 # other_setup: a TmpBase the other user (nobody) can reach ($TB, in

@@ -726,9 +726,19 @@ be_perl_begin(const struct proto_request *req, struct be_status *st)
 	cur = NULL;
 	if (begin_request(req, &st->code) ||
 	    find_script(req->script, &st->code)) {
+		leave_if_child(st->code);
 		/* Nothing to run: in "none", a fresh backend tries next time. */
 		st->retire = !named_group || cur == NULL;
 		return -1;
+	}
+	if (getpid() != be_pid) {
+		/*
+		 * A child the script forked in a BEGIN block while compiling:
+		 * as under plain perl it goes on to run the script itself for
+		 * this request, and then ends (be_perl_run never returns).
+		 */
+		be_perl_run(st);
+		leave_if_child(st->code);
 	}
 	st->dev = cur->key.dev;
 	st->ino = cur->key.ino;
