@@ -314,7 +314,7 @@ speedy-admin: $SPEEDY_SNAPSHOT left unchanged"
 	assert_eq "$(cfg_line MaxRSS)" "MaxRSS 0 default"
 	# One line per option but Version, the columns aligned.
 	assert_eq "$(printf '%s\n' "$output" | awk '{ print $1 }' | tr '\n' ' ')" \
-	    "BackendProg BufsizGet BufsizPost Group MaxBackends MaxRSS MaxRuns PerlArgs RequestTimeout Timeout TmpBase "
+	    "BackendProg BufsizGet BufsizPost CheckModules Group MaxBackends MaxRSS MaxRuns PerlArgs RequestTimeout Timeout TmpBase "
 	assert_eq "$(printf '%s\n' "$output" | awk '{ match($0, /^[A-Za-z]+ +/); print RLENGTH }' | sort -u)" 16 "value column"
 	assert_eq "$(printf '%s\n' "$output" | awk '{ match($0, /^[A-Za-z]+ +[^ ]+ +/); print RLENGTH }' | sort -u | wc -l)" 1 "source column"
 }

@@ -1,9 +1,11 @@
 #!/usr/bin/env bats
 # Per-request limits beyond SpeedyCGI 2.22 (issue "Configuration ... and
 # speedy-admin"): RequestTimeout ends a request that runs too long and
-# replaces its backend; MaxRSS retires a backend that grew too big.  No
-# test asserts a duration: timeouts are seconds long and the checks are
-# about what happened, not when.
+# replaces its backend; MaxRSS retires a backend that grew too big;
+# CheckModules (issue "Real CGI applications ...") retires a backend, and
+# its parent, once a module it loaded changed on disk.  No test asserts a
+# duration: timeouts are seconds long and the checks are about what
+# happened, not when.
 
 load helpers
 load lib
@@ -138,4 +140,110 @@ PERL
 	[ "$1" = 0 ] && [ "$2" = 1 ]
 	# 1 MB is below any perl's size: the backend retired.
 	wait_for gone "$3"
+}
+
+# A library module (version $1) and a script that uses it at compile time
+# and another at run time, printing both versions, its pid and its
+# parent's; speedy options $2.
+mod_setup() {
+	mkdir -p "$W/lib"
+	mod_version Early "$1"
+	mod_version Late "$1"
+	mkscript mod.pl "${2:-}" <<PERL
+use lib "$W/lib";
+use Early;
+require Late;
+print "early=\$Early::V late=\$Late::V pid=\$\$ ppid=", getppid(), "\n";
+PERL
+}
+
+# mod_version NAME VERSION: (re)writes module NAME, as an editor does.
+mod_version() {
+	printf 'package %s;\nour $V = %s;\n1;\n' "$1" "$2" >"$W/lib/$1.pm.new"
+	mv "$W/lib/$1.pm.new" "$W/lib/$1.pm"
+}
+
+# mod_get: runs mod.pl; sets V (early=N late=N), PID and PPID.
+mod_get() {
+	run timeout 20 "$W/mod.pl"
+	[ "$status" -eq 0 ]
+	V=${output% pid=*}
+	PID=$(printf '%s\n' "$output" | sed -n 's/.* pid=\([0-9]*\) .*/\1/p')
+	PPID_=${output##*ppid=}
+}
+
+@test "CheckModules: an edited module is picked up; the backend that finds it finishes its request, it and its parent retire" {
+	mod_setup 1 "-- -c1"
+	mod_get
+	assert_eq "$V" "early=1 late=1"
+	pid=$PID parent=$PPID_
+	mod_version Early 2
+	sleep 1.2	# the check runs at most once a second
+	# This request still ran the old code; its backend then retired.
+	mod_get
+	assert_eq "$V $PID" "early=1 late=1 $pid"
+	wait_for gone "$pid"
+	mod_get
+	assert_eq "$V" "early=2 late=1"
+	[ "$PPID_" != "$parent" ]
+	# The old parent leaves at its next periodic check.
+	wait_for gone "$parent" || wait_for gone "$parent" ||
+	    wait_for gone "$parent"
+	# A module loaded at run time counts too.
+	mod_version Late 2
+	sleep 1.2
+	mod_get
+	assert_eq "$V" "early=2 late=1"
+	mod_get
+	assert_eq "$V" "early=2 late=2"
+}
+
+@test "CheckModules: a module copied over with its old modification time is picked up (ctime)" {
+	mod_setup 1 "-- -c1"
+	mod_get
+	pid=$PID
+	printf 'package Early;\nour $V = 3;\n1;\n' >"$W/lib/Early.pm"
+	touch -d '2001-01-01' "$W/lib/Early.pm"
+	sleep 1.2
+	mod_get
+	wait_for gone "$pid"
+	mod_get
+	assert_eq "$V" "early=3 late=1"
+}
+
+@test "CheckModules 0 (the default): edited modules are not looked at" {
+	mod_setup 1
+	mod_get
+	pid=$PID
+	mod_version Early 2
+	sleep 1.2
+	mod_get
+	mod_get
+	assert_eq "$V $PID" "early=1 late=1 $pid"
+}
+
+@test "CheckModules: from the environment and the configuration; setopt and getopt" {
+	mod_setup 1
+	SPEEDY_CHECKMODULES=1 run timeout 20 "$W/mod.pl"
+	[ "$status" -eq 0 ]
+	mkscript so.pl <<'PERL'
+my $old = CGI::SpeedyCGI->setopt("CheckModules", 5);
+print "$old ", CGI::SpeedyCGI->getopt("checkmodules"), "\n";
+PERL
+	SPEEDY_CHECKMODULES=2 run timeout 20 "$W/so.pl"
+	assert_eq "$output" "2 5"
+	SPEEDY_CHECKMODULES=-1 run timeout 20 "$W/so.pl"
+	[ "$status" -ne 0 ]
+	assert_match "$output" "CheckModules: '-1' is not a number"
+	mkdir -p "$SPEEDY_CONFDIR/sites.d"
+	echo "checkmodules = 7" >"$SPEEDY_CONFDIR/speedy.conf"
+	run "$ADMIN" reload
+	[ "$status" -eq 0 ]
+	# A script no backend runs yet: the value it starts with.
+	cp "$W/so.pl" "$W/so2.pl"
+	run "$ADMIN" config "$W/so2.pl"
+	assert_eq "$(printf '%s\n' "$output" | awk '$1 == "CheckModules"' | tr -s ' ')" \
+	    "CheckModules 7 speedy.conf:1"
+	run timeout 20 "$W/so2.pl"
+	assert_eq "$output" "7 5"
 }

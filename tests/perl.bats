@@ -269,3 +269,18 @@ inc=1"
 	assert_match "$stderr" "^Can't locate Speedy/No/Such.pm in @INC"
 	wait_for assert_no_backends
 }
+
+@test "use lib: what it adds at compile time stays in @INC for run-time requires, request after request" {
+	mkdir -p "$W/lib"
+	printf 'package RunTimeMod;\nour $V = 42;\n1;\n' >"$W/lib/RunTimeMod.pm"
+	mkscript uselib.pl <<PERL
+use lib "$W/lib";
+require RunTimeMod;
+print "\$RunTimeMod::V \$INC[0]\n";
+PERL
+	for i in 1 2 3; do
+		runs3 timeout 20 "$W/uselib.pl"
+		assert_eq "$status" 0 "run $i: $stderr"
+		assert_eq "$output" "42 $W/lib" "run $i"
+	done
+}

@@ -7,6 +7,7 @@
 
 #include <signal.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "opt.h"
 #include "proto.h"
@@ -68,6 +69,14 @@ int	be_perl_init(const struct opt_perlsw *sw, int named_group);
 int	be_perl_begin(const struct proto_request *req, struct be_status *st);
 void	be_perl_run(struct be_status *st);
 void	be_perl_finish(struct be_status *st);
+
+/*
+ * True if a file perl loaded (an absolute path among the values of %INC)
+ * changed status (ctime) after since: an edit, a copy over it, a rename
+ * into place.  Other entries (an @INC hook's, a relative path) and files
+ * that cannot be stat'ed are skipped.
+ */
+int	be_perl_inc_changed(const struct timespec *since);
 
 /* Before fork(): flushes perl's buffers.  In the child: new identity. */
 void	be_perl_flush(void);

@@ -782,6 +782,33 @@ be_perl_finish(struct be_status *st)
 	}
 }
 
+int
+be_perl_inc_changed(const struct timespec *since)
+{
+	HV *inc = get_hv("INC", 0);
+	struct stat st;
+	const char *path;
+	HE *he;
+	SV *v;
+
+	if (inc == NULL)
+		return 0;
+	(void)hv_iterinit(inc);
+	while ((he = hv_iternext(inc)) != NULL) {
+		v = hv_iterval(inc, he);
+		if (SvROK(v) || !SvPOK(v))
+			continue;
+		path = SvPV_nolen(v);
+		if (path[0] != '/' || stat(path, &st) == -1)
+			continue;
+		if (st.st_ctim.tv_sec > since->tv_sec ||
+		    (st.st_ctim.tv_sec == since->tv_sec &&
+		    st.st_ctim.tv_nsec > since->tv_nsec))
+			return 1;	/* hv_iterinit resets the iterator */
+	}
+	return 0;
+}
+
 void
 be_perl_flush(void)
 {

@@ -48,12 +48,16 @@ sub begin {
 sub compile {
     my @lines = split /^/, $_[0];
     my $name = 'speedy_backend/script.pl';
-    local @INC = (sub {
+    my $hook = sub {
         return unless $_[1] eq $name;
         my $i = 0;
         return sub { return 0 if $i >= @lines; $_ = $lines[$i++]; return 1 };
-    }, @INC);
+    };
+    # Not "local @INC": what the script's "use lib" adds must stay for
+    # its run-time requires, as under plain perl.  Only the hook goes.
+    unshift @INC, $hook;
     do $name;
+    @INC = grep { !ref $_ || $_ != $hook } @INC;
     delete $INC{$name};
     return;
 }

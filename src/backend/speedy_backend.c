@@ -67,6 +67,7 @@ static int		 own_fork;	/* 1 while we fork a backend */
 static int		 nchildren;	/* the parent's live children */
 static pid_t		 mypid;
 static time_t		 idle_since;
+static struct timespec	 compile_start;	/* the parent's, for CheckModules */
 static const char	*cur_script;	/* the request's, while it runs */
 
 #define RECHECK_MS	2000	/* idle poll: reservations by dead frontends */
@@ -455,6 +456,50 @@ peer_pid(int fd)
 }
 
 /*
+ * CheckModules: true if its interval has passed since our last check and
+ * a file in %INC changed since our parent began compiling.  That instant,
+ * not the time each module was loaded (which perl does not record), is
+ * the baseline, which is why a change retires the parent too: its
+ * successor starts after the change.
+ */
+static int
+modules_changed(void)
+{
+	static time_t last;
+	time_t now;
+
+	if (opts.num[OPT_CHECKMODULES] <= 0)
+		return 0;
+	now = time(NULL);
+	if (last != 0 && now - last < opts.num[OPT_CHECKMODULES])
+		return 0;
+	last = now;
+	return be_perl_inc_changed(&compile_start);
+}
+
+/*
+ * Under the lock: marks draining our parent and every backend of our
+ * script version (in a named group: of the group), as the frontend does
+ * for an outdated script.  The idle ones and the parent leave at their
+ * next periodic check (see idle_check and parent_loop), the busy ones
+ * after their request; frontends skip them from now on.
+ */
+static void
+drain_version(const struct queue_slot *me)
+{
+	struct queue_slot *s;
+	uint32_t i;
+
+	for (i = 0; i < q.hdr->nused; i++) {
+		s = &q.slots[i];
+		if ((s->state == QS_IDLE || s->state == QS_BUSY ||
+		    s->state == QS_PARENT) && s != me &&
+		    queue_key_match(&s->key, &me->key))
+			s->state = QS_DRAINING;
+	}
+}
+
+/*
  * After a request: counts it and decides whether we go back to idle (or
  * on to a waiting frontend) or exit.  Returns 1 to keep serving.
  */
@@ -464,7 +509,7 @@ end_request(const struct be_status *st, const char *path)
 	struct queue_slot *s;
 	struct queue_group *g;
 	struct queue_script *sc;
-	int keep, fat = too_big();
+	int keep, fat = too_big(), stale = modules_changed();
 
 	lock_queue();
 	q.hdr->nrequests++;
@@ -486,6 +531,10 @@ end_request(const struct be_status *st, const char *path)
 		if ((opts.num[OPT_MAXRUNS] > 0 &&
 		    s->runs >= (uint32_t)opts.num[OPT_MAXRUNS]) || fat)
 			keep = 0;
+		if (stale) {
+			keep = 0;
+			drain_version(s);
+		}
 	}
 	if (keep)
 		go_idle(s);
@@ -794,6 +843,7 @@ fork_backend(int conn)
 static void __attribute__((noreturn))
 parent_loop(void)
 {
+	struct queue_slot *s;
 	long timeout;
 	int conn, ready, n, ms, lost;
 
@@ -811,9 +861,14 @@ parent_loop(void)
 			if (timeout > 0 && nchildren == 0 &&
 			    time(NULL) - idle_since >= timeout)
 				break;
-			/* A rebuilt queue file lost us: nobody finds us now. */
+			/*
+			 * A rebuilt queue file lost us: nobody finds us now.
+			 * Draining (a backend found an edited module): nobody
+			 * will use us again.
+			 */
 			lock_queue();
-			lost = my_slot() == NULL;
+			lost = (s = my_slot()) == NULL ||
+			    s->state == QS_DRAINING;
 			queue_unlock(&q);
 			if (lost)
 				break;
@@ -890,6 +945,7 @@ first_request(int conn)
 	 */
 	make_socket();
 	register_slot(QS_PARENT, peer_pid(conn));
+	(void)clock_gettime(CLOCK_REALTIME, &compile_start);
 	if (install_stdio(&req) == -1)
 		fatal(strerror(errno));
 	if ((st.code = be_perl_init(&perlsw, strcmp(opts.str[OPT_GROUP],

@@ -33,6 +33,12 @@ const struct opt_def opt_table[OPT__COUNT] = {
 	    CTX_ALL, "bytes",
 	    "Request body the web server may write ahead of the script "
 	    "reading it." },
+	[OPT_CHECKMODULES] = { "CheckModules", 'c', OPT_T_INT, "0", 0,
+	    INT_MAX / 1000, CTX_ALL, "seconds",
+	    "Check at most this often whether a file in %INC changed on disk; "
+	    "a backend that finds one finishes its request and retires, and "
+	    "so do its parent and the idle backends of its script, so that "
+	    "the next request compiles afresh; 0 for never." },
 	[OPT_GROUP] = { "Group", 'g', OPT_T_STR, "none", 0, 255,
 	    CTX_START, "name",
 	    "Scripts of the same named group share interpreters, each script "

@@ -126,12 +126,16 @@ take_idle(struct queue *q, const struct queue_key *key)
 	return fd;
 }
 
+/* The numeric options a backend is started with. */
+static const int pass[] = { OPT_TIMEOUT, OPT_MAXRUNS, OPT_MAXBACKENDS,
+    OPT_BUFSIZGET, OPT_BUFSIZPOST, OPT_MAXRSS, OPT_REQUESTTIMEOUT,
+    OPT_CHECKMODULES };
+#define NPASS	(sizeof(pass) / sizeof(pass[0]))
+
 /* Builds the backend's command line: the same syntax as speedy's. */
 static void
 backend_argv(const struct fe_request *req, char **av, char bufs[][32])
 {
-	static const int pass[] = { OPT_TIMEOUT, OPT_MAXRUNS, OPT_MAXBACKENDS,
-	    OPT_BUFSIZGET, OPT_BUFSIZPOST, OPT_MAXRSS, OPT_REQUESTTIMEOUT };
 	static char group[2 + OPT_STR_MAX], tmpbase[2 + OPT_STR_MAX];
 	size_t k;
 	int i, n = 0;
@@ -140,7 +144,7 @@ backend_argv(const struct fe_request *req, char **av, char bufs[][32])
 	for (i = 0; i < req->perl.n; i++)
 		av[n++] = (char *)req->perl.sw[i];
 	av[n++] = "--";
-	for (k = 0; k < sizeof(pass) / sizeof(pass[0]); k++) {
+	for (k = 0; k < NPASS; k++) {
 		(void)util_fmt(bufs[k], 32, "-%c%ld", opt_table[pass[k]].letter,
 		    req->opts.num[pass[k]]);
 		av[n++] = bufs[k];
@@ -191,7 +195,7 @@ exec_backend(char **av, int sock)
 static int
 spawn_backend(const struct fe_request *req)
 {
-	char *av[FE_MAX_ARGS], bufs[8][32];
+	char *av[FE_MAX_ARGS], bufs[NPASS][32];
 	pid_t pid;
 	int sv[2], status;
 
