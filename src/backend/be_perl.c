@@ -15,9 +15,14 @@
 
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "be.h"
@@ -42,18 +47,56 @@ static pid_t		 be_pid;	/* to tell a fork()ed child apart */
 struct compiled {
 	struct queue_key key;
 	SV		*cv;		/* reference to the script's sub */
-	SV		*data;		/* text after __END__, or NULL */
+	SV		*data;		/* the script's text if it has __END__ */
+	size_t		 dataoff;	/* where DATA starts in it */
 	char		 pkg[128];	/* package that owns DATA */
+	struct capture	*caps;		/* see find_captures() */
+	int		 ncaps;
+	int		 keep[3];	/* see keep_redirects(), or -1 */
+	int		 alias[3];
+	int		 replay;	/* it warned while compiling */
 };
 static struct compiled	*scripts;
 static int		 nscripts;
 static struct compiled	*cur;		/* the current request's */
 static int		 named_group;	/* not "none" */
 
+/*
+ * A file-scoped lexical of a script that a named sub of the script uses:
+ * slot in of sub cv's pads shares the SV in slot out of parent's first
+ * pad.  Under plain perl the main program runs once and they stay shared;
+ * our script is a sub that runs again and again, and perl gives it a new
+ * SV for every such variable when it returns (the "will not stay shared"
+ * problem), so they are joined again after every request.  The padlists
+ * are remembered to notice a sub redefined since.
+ */
+struct capture {
+	CV		*cv;
+	CV		*parent;
+	PADLIST		*pl, *parent_pl;
+	PADOFFSET	 in, out;
+};
+
+/* The identity of a descriptor: what a dup of it shares. */
+struct fd_id {
+	dev_t	dev;
+	ino_t	ino;
+	int	open;
+	int	stream;		/* a pipe or a socket */
+};
+static struct fd_id	req_fds[3];	/* the request's 0, 1 and 2 */
+static int		devnull_fd = -1;
+static mode_t		start_umask;
+static GV		*std_gv[3];	/* STDIN, STDOUT, STDERR */
+static int		 just_compiled;	/* by this request */
+static int		 state_of = -1;	/* script whose module state is set */
+static Perl_ppaddr_t	real_pp_caller;
+
 static XS(xs_getopt);
 static XS(xs_setopt);
 static XS(xs_shutdown_next_time);
 static XS(xs_shutdown_now);
+static XS(xs_unique);
 
 static void
 xs_init(pTHX)
@@ -65,6 +108,7 @@ xs_init(pTHX)
 	newXS("CGI::SpeedyCGI::_shutdown_next_time", xs_shutdown_next_time,
 	    __FILE__);
 	newXS("CGI::SpeedyCGI::_shutdown_now", xs_shutdown_now, __FILE__);
+	newXS("CGI::SpeedyCGI::_Backend::unique", xs_unique, __FILE__);
 }
 
 static XS(xs_getopt)
@@ -112,6 +156,77 @@ static XS(xs_shutdown_now)
 	be_shutdown_next_time();
 	my_exit(0);
 	XSRETURN_EMPTY;
+}
+
+/*
+ * Called from a BEGIN block at the start of the script's sub while perl
+ * compiles it: the sub is marked as one that runs once, like a main
+ * program, so that perl does not warn that the file-scoped lexicals the
+ * script's named subs use "will not stay shared" (find_captures() and
+ * join_captures() make them stay shared).  compile_script() takes the
+ * mark off again.
+ */
+static XS(xs_unique)
+{
+	dXSARGS;
+
+	PERL_UNUSED_VAR(items);
+	if (PL_compcv != NULL && SvTYPE((SV *)PL_compcv) == SVt_PVCV)
+		CvUNIQUE_on(PL_compcv);
+	XSRETURN_EMPTY;
+}
+
+/*
+ * The context of the current script's sub, if it is running: the first
+ * sub frame on the main stack (*sip).
+ */
+static PERL_CONTEXT *
+script_frame(PERL_SI **sip)
+{
+	PERL_SI *si = PL_curstackinfo;
+	PERL_CONTEXT *cx;
+	I32 i;
+
+	if (cur == NULL)
+		return NULL;
+	while (si->si_prev != NULL)
+		si = si->si_prev;
+	*sip = si;
+	for (i = 0; i <= si->si_cxix; i++) {
+		cx = &si->si_cxstack[i];
+		if (CxTYPE(cx) == CXt_SUB)
+			return cx->blk_sub.cv == (CV *)SvRV(cur->cv) ? cx : NULL;
+	}
+	return NULL;
+}
+
+/*
+ * caller() as plain perl answers it: at the top level of a script there
+ * is no caller ("main() unless caller" runs main), and stack traces end
+ * at the script's top level.  The script's own sub frame is hidden from
+ * the real pp_caller by making it look like a bare block while it runs.
+ */
+static OP *
+pp_caller_hidden(pTHX)
+{
+	PERL_SI *si;
+	PERL_CONTEXT *cx = script_frame(&si);
+	I32 subix;
+	U8 type;
+	OP *next;
+
+	if (cx == NULL)
+		return real_pp_caller(aTHX);
+	/* Perl finds the innermost sub frame through si_cxsubix first. */
+	type = cx->cx_type;
+	subix = si->si_cxsubix;
+	cx->cx_type = (type & ~CXTYPEMASK) | CXt_BLOCK;
+	if (subix == cx - si->si_cxstack)
+		si->si_cxsubix = cx->blk_sub.old_cxsubix;
+	next = real_pp_caller(aTHX);
+	cx->cx_type = type;
+	si->si_cxsubix = subix;
+	return next;
 }
 
 /*
@@ -218,9 +333,9 @@ call_glue(const char *name, int *status, int nargs, ...)
 	return i;
 }
 
-/* Compiles one embedded source text (the module or the glue). */
+/* Compiles an embedded source text (the glue). */
 static int
-eval_embedded(const char *src, const char *file, const char *inc)
+eval_embedded(const char *src, const char *file)
 {
 	SV *code = newSVpvf("#line 1 \"%s\"\n%s", file, src);
 
@@ -230,9 +345,6 @@ eval_embedded(const char *src, const char *file, const char *inc)
 		    SvPV_nolen(ERRSV));
 		return -1;
 	}
-	if (inc != NULL)
-		(void)hv_store(GvHVn(PL_incgv), inc, (I32)strlen(inc),
-		    newSVpv(file, 0), 0);
 	return 0;
 }
 
@@ -263,6 +375,16 @@ be_perl_init(const struct opt_perlsw *sw, int named)
 	if ((my_perl = perl_alloc()) == NULL)
 		return 1;
 	perl_construct(my_perl);
+	/* Before anything is compiled: ops take their function when built. */
+	if (real_pp_caller == NULL) {
+		real_pp_caller = PL_ppaddr[OP_CALLER];
+		PL_ppaddr[OP_CALLER] = pp_caller_hidden;
+	}
+	/* Every request starts with the umask the backend started with. */
+	start_umask = umask(022);
+	(void)umask(start_umask);
+	if ((devnull_fd = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
+		return 1;
 	/*
 	 * We own the process environment like perl's own main() does: perl
 	 * then edits environ with memory it frees again, instead of libc's
@@ -277,13 +399,20 @@ be_perl_init(const struct opt_perlsw *sw, int named)
 	if ((rc = perl_run(my_perl)) != 0)
 		return rc;
 	sv_setiv(get_sv("CGI::SpeedyCGI::i_am_speedy", GV_ADD), 1);
-	if (eval_embedded(speedy_pm, "CGI/SpeedyCGI.pm (built in)",
-	    "CGI/SpeedyCGI.pm") == -1 ||
-	    eval_embedded(glue_pl, "speedy_backend glue", NULL) == -1)
+	if (eval_embedded(glue_pl, "speedy_backend glue") == -1)
 		return 255;
+	/*
+	 * CGI::SpeedyCGI is built in, but compiled only when a script
+	 * loads it (see compile in glue.pl): until then %INC does not list
+	 * it, nor strict and warnings, which it uses, as under plain perl.
+	 */
+	sv_setpv(get_sv("CGI::SpeedyCGI::_Backend::module", GV_ADD), speedy_pm);
 	if (call_glue("CGI::SpeedyCGI::_Backend::init", &status, 1,
 	    SPEEDY_PERL))
 		return status;
+	std_gv[0] = gv_fetchpvs("STDIN", GV_ADD | GV_NOTQUAL, SVt_PVIO);
+	std_gv[1] = gv_fetchpvs("STDOUT", GV_ADD | GV_NOTQUAL, SVt_PVIO);
+	std_gv[2] = gv_fetchpvs("STDERR", GV_ADD | GV_NOTQUAL, SVt_PVIO);
 	return 0;
 }
 
@@ -467,6 +596,331 @@ sig_changed(void)
 	return 0;
 }
 
+/* ------------------------------------------ the script's shared lexicals */
+
+struct cvlist {
+	CV	**v;
+	size_t	  n, cap;
+};
+
+static void
+cvlist_add(struct cvlist *l, CV *cv)
+{
+	CV **v;
+
+	if (CvISXSUB(cv) || CvANON(cv) || CvPADLIST(cv) == NULL)
+		return;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 256;
+		if ((v = realloc(l->v, l->cap * sizeof(*v))) == NULL)
+			croak("speedy_backend: out of memory");
+		l->v = v;
+	}
+	l->v[l->n++] = cv;
+}
+
+/* Adds the named subs of stash and of the stashes below it to l. */
+static void
+collect_subs(HV *stash, struct cvlist *l, int depth)
+{
+	HE *he;
+	SV *val;
+	GV *gv;
+	HV *sub;
+	const char *key;
+	STRLEN klen;
+
+	(void)hv_iterinit(stash);
+	while ((he = hv_iternext(stash)) != NULL) {
+		val = HeVAL(he);
+		if (SvROK(val) && SvTYPE(SvRV(val)) == SVt_PVCV) {
+			cvlist_add(l, (CV *)SvRV(val));
+			continue;
+		}
+		if (!isGV_with_GP(val))
+			continue;
+		gv = (GV *)val;
+		if (GvCV(gv) != NULL && !GvCVGEN(gv))
+			cvlist_add(l, GvCV(gv));
+		key = HePV(he, klen);
+		if (klen > 2 && key[klen - 2] == ':' && key[klen - 1] == ':' &&
+		    (sub = GvHV(gv)) != NULL && HvNAME(sub) != NULL &&
+		    sub != stash && sub != PL_defstash && depth < 100)
+			collect_subs(sub, l, depth + 1);
+	}
+}
+
+/* Records the lexicals that cv takes from parent (see struct capture). */
+static void
+add_captures(struct compiled *c, CV *cv, CV *parent)
+{
+	PADNAMELIST *names = PadlistNAMES(CvPADLIST(cv));
+	PADNAMELIST *outer = PadlistNAMES(CvPADLIST(parent));
+	PADNAME *pn, *on;
+	PADOFFSET out;
+	struct capture *caps;
+	SSize_t i;
+
+	for (i = 1; i <= PadnamelistMAX(names); i++) {
+		pn = PadnamelistARRAY(names)[i];
+		if (pn == NULL || !PadnameOUTER(pn) || PadnameIsOUR(pn) ||
+		    PadnamePV(pn) == NULL || PadnamePV(pn)[0] == '&')
+			continue;
+		/* Only what perl says it took from that very slot. */
+		out = PARENT_PAD_INDEX(pn);
+		if (out == 0 || (SSize_t)out > PadnamelistMAX(outer) ||
+		    (on = PadnamelistARRAY(outer)[out]) == NULL ||
+		    PadnamePV(on) == NULL ||
+		    strcmp(PadnamePV(on), PadnamePV(pn)) != 0)
+			continue;
+		caps = realloc(c->caps, (size_t)(c->ncaps + 1) * sizeof(*caps));
+		if (caps == NULL)
+			croak("speedy_backend: out of memory");
+		c->caps = caps;
+		caps[c->ncaps].cv = (CV *)SvREFCNT_inc_simple_NN((SV *)cv);
+		caps[c->ncaps].parent =
+		    (CV *)SvREFCNT_inc_simple_NN((SV *)parent);
+		caps[c->ncaps].pl = CvPADLIST(cv);
+		caps[c->ncaps].parent_pl = CvPADLIST(parent);
+		caps[c->ncaps].in = (PADOFFSET)i;
+		caps[c->ncaps].out = out;
+		c->ncaps++;
+	}
+}
+
+/*
+ * Finds the named subs compiled inside the script (their CvOUTSIDE is the
+ * script's sub, or one of them) and the lexicals they take from it.  Runs
+ * once per compilation: it walks every stash.
+ */
+static void
+find_captures(struct compiled *c)
+{
+	struct cvlist l = { NULL, 0, 0 };
+	CV **inside;
+	size_t i, j, nin = 1;
+	int more = 1;
+
+	collect_subs(PL_defstash, &l, 0);
+	if ((inside = calloc(l.n + 1, sizeof(*inside))) == NULL)
+		croak("speedy_backend: out of memory");
+	inside[0] = (CV *)SvRV(c->cv);
+	/* Parents before children, so that joining goes from the top. */
+	while (more) {
+		more = 0;
+		for (i = 0; i < l.n; i++) {
+			if (l.v[i] == NULL)
+				continue;
+			for (j = 0; j < nin; j++)
+				if (CvOUTSIDE(l.v[i]) == inside[j])
+					break;
+			if (j == nin)
+				continue;
+			add_captures(c, l.v[i], inside[j]);
+			inside[nin++] = l.v[i];
+			l.v[i] = NULL;
+			more = 1;
+		}
+	}
+	free(inside);
+	free(l.v);
+}
+
+/*
+ * Makes the script's named subs share its file-scoped lexicals again, as
+ * a fresh run of the program would have them; what the last request left
+ * in the old values is freed now (DESTROY runs, as at the end of a plain
+ * perl run).
+ */
+static void
+join_captures(void *p)
+{
+	struct compiled *c = p;
+	struct capture *k;
+	PAD *from, *pad;
+	SV *old;
+	SSize_t d;
+	int i;
+
+	for (i = 0; i < c->ncaps; i++) {
+		k = &c->caps[i];
+		if (CvPADLIST(k->cv) != k->pl ||
+		    CvPADLIST(k->parent) != k->parent_pl ||
+		    PadlistMAX(CvPADLIST(k->parent)) < 1 ||
+		    (from = PadlistARRAY(CvPADLIST(k->parent))[1]) == NULL ||
+		    (SSize_t)k->out > PadMAX(from))
+			continue;
+		for (d = 1; d <= PadlistMAX(CvPADLIST(k->cv)); d++) {
+			pad = PadlistARRAY(CvPADLIST(k->cv))[d];
+			if (pad == NULL || (SSize_t)k->in > PadMAX(pad) ||
+			    PadARRAY(pad)[k->in] == PadARRAY(from)[k->out])
+				continue;
+			old = PadARRAY(pad)[k->in];
+			PadARRAY(pad)[k->in] =
+			    SvREFCNT_inc(PadARRAY(from)[k->out]);
+			SvREFCNT_dec(old);
+		}
+	}
+}
+
+/* ------------------------------------------------- the standard handles */
+
+/* Fills id with what descriptor fd is open on. */
+static void
+fd_identify(int fd, struct fd_id *id)
+{
+	struct stat st;
+
+	memset(id, 0, sizeof(*id));
+	if (fstat(fd, &st) == -1)
+		return;
+	id->open = 1;
+	id->dev = st.st_dev;
+	id->ino = st.st_ino;
+	id->stream = S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode);
+}
+
+static int
+fd_same(const struct fd_id *a, const struct fd_id *b)
+{
+	return a->open && b->open && a->dev == b->dev && a->ino == b->ino;
+}
+
+/*
+ * A script that redirects STDIN, STDOUT or STDERR while it is compiled
+ * (CGI::Carp's carpout in a BEGIN block, as its manual shows) has them
+ * redirected on every run under plain perl.  Compilation happens once, so
+ * the redirection is remembered here and done again for every later
+ * request: a descriptor that now leads elsewhere is kept (a dup), one that
+ * now leads to another of the request's descriptors (STDERR to STDOUT) is
+ * remembered as such.
+ */
+static void
+keep_redirects(struct compiled *c)
+{
+	struct fd_id now;
+	int i, j;
+
+	for (i = 0; i < 3; i++) {
+		c->keep[i] = c->alias[i] = -1;
+		fd_identify(i, &now);
+		if (!now.open || fd_same(&now, &req_fds[i]))
+			continue;
+		for (j = 0; j < 3; j++)
+			if (fd_same(&now, &req_fds[j]))
+				break;
+		if (j < 3)
+			c->alias[i] = j;
+		else
+			c->keep[i] = fcntl(i, F_DUPFD_CLOEXEC, 3);
+	}
+}
+
+static void
+apply_redirects(const struct compiled *c)
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (c->keep[i] != -1)
+			(void)dup2(c->keep[i], i);
+	for (i = 0; i < 3; i++)
+		if (c->alias[i] != -1)
+			(void)dup2(c->alias[i], i);
+}
+
+/* Points fd at /dev/null if it is a copy of one of the request's streams. */
+static void
+release_if_copy(int fd)
+{
+	struct fd_id id;
+	int i, flags;
+
+	if (fd == devnull_fd)
+		return;
+	fd_identify(fd, &id);
+	for (i = 0; i < 3; i++)
+		if (req_fds[i].stream && fd_same(&id, &req_fds[i]))
+			break;
+	if (i == 3 || (flags = fcntl(fd, F_GETFD)) == -1)
+		return;
+	if (dup2(devnull_fd, fd) != -1)
+		(void)fcntl(fd, F_SETFD, flags);
+}
+
+#define PROBE_FDS	64
+
+/*
+ * Copies of the request's pipes and sockets that the script made and left
+ * open (CGI::Carp's carpout keeps one of STDERR in a global handle) would
+ * keep the client from seeing end-of-file until the backend exits; under
+ * plain perl they close at exit.  They are pointed at /dev/null instead
+ * of closed, so that the handles perl has on them stay valid.  One poll()
+ * finds the open descriptors among the first PROBE_FDS after 2, cheaper
+ * than reading /proc/self/fd, which is read only if the last of those is
+ * open too.
+ */
+static void
+release_client_copies(void)
+{
+	struct pollfd p[PROBE_FDS];
+	struct dirent *de;
+	DIR *d;
+	char *end;
+	long fd;
+	int i;
+
+	if (!req_fds[0].stream && !req_fds[1].stream && !req_fds[2].stream)
+		return;
+	for (i = 0; i < PROBE_FDS; i++) {
+		p[i].fd = i + 3;
+		p[i].events = 0;
+		p[i].revents = 0;
+	}
+	if (poll(p, PROBE_FDS, 0) == -1)
+		return;
+	for (i = 0; i < PROBE_FDS; i++)
+		if (!(p[i].revents & POLLNVAL))
+			release_if_copy(p[i].fd);
+	if (p[PROBE_FDS - 1].revents & POLLNVAL ||
+	    (d = opendir("/proc/self/fd")) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		errno = 0;
+		fd = strtol(de->d_name, &end, 10);
+		if (*end == '\0' && errno == 0 && fd >= PROBE_FDS + 3 &&
+		    fd <= INT_MAX && fd != dirfd(d))
+			release_if_copy((int)fd);
+	}
+	(void)closedir(d);
+}
+
+/*
+ * The format state that lives in the standard handles' IO objects, which
+ * survive the reopening for every request: the page number ($%), lines
+ * left on the page ($-, so the next write prints the top of form again),
+ * page length ($=) and the format names ($~, $^).
+ */
+static void
+reset_formats(void)
+{
+	IO *io;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		if (std_gv[i] == NULL || (io = GvIO(std_gv[i])) == NULL)
+			continue;
+		IoPAGE(io) = 0;
+		IoPAGE_LEN(io) = 60;
+		IoLINES_LEFT(io) = 0;
+		IoFLAGS(io) &= ~IOf_DIDTOP;
+		Safefree(IoFMT_NAME(io));
+		Safefree(IoTOP_NAME(io));
+		IoFMT_NAME(io) = IoTOP_NAME(io) = NULL;
+		IoFMT_GV(io) = IoTOP_GV(io) = NULL;
+	}
+}
+
 /*
  * Prints a compilation error as perl does for a script file (eval leaves
  * out the last line perl adds after syntax errors) and returns the exit
@@ -552,9 +1006,9 @@ compile_script(struct be_script *s, int *status)
 		return 1;
 	}
 	/*
-	 * The script becomes the body of a named sub, as under SpeedyCGI: a
-	 * named sub inside it sees the file-scoped lexicals of the first run
-	 * (perl warns that they "will not stay shared").  The #line
+	 * The script becomes the body of a named sub, as under SpeedyCGI.  A
+	 * named sub inside it shares its file-scoped lexicals as in a main
+	 * program (see xs_unique() and struct capture).  The #line
 	 * directives keep messages pointing into the real file, also for the
 	 * closing brace, which sits on the script's last line.  Text after
 	 * __END__ belongs to main::DATA; after __DATA__, to the package
@@ -570,7 +1024,8 @@ compile_script(struct be_script *s, int *status)
 		(void)util_strlcpy(pkgname, "main", sizeof(pkgname));
 	(void)util_fmt(subname, sizeof(subname),
 	    "CGI::SpeedyCGI::_Backend::script%d", nscripts);
-	code = newSVpvf("package %s; sub %s {\n#line 1 \"%s\"\n", pkgname,
+	code = newSVpvf("package %s; sub %s { BEGIN { "
+	    "CGI::SpeedyCGI::_Backend::unique() }\n#line 1 \"%s\"\n", pkgname,
 	    subname, s->path);
 	sv_2mortal(code);
 	sv_catpvn(code, s->text, s->codelen);
@@ -607,11 +1062,30 @@ compile_script(struct be_script *s, int *status)
 	pkg = get_sv("CGI::SpeedyCGI::_Backend::pkg", 0);
 	(void)util_strlcpy(c->pkg, pkg != NULL && SvOK(pkg) ?
 	    SvPV_nolen(pkg) : "main", sizeof(c->pkg));
-	if (s->data != NULL)
-		c->data = newSVpvn(s->data, s->datalen);
-	/* Handlers set while compiling (CGI::Carp's) belong to the script. */
-	if (call_glue("CGI::SpeedyCGI::_Backend::snapshot_sig", status, 0))
+	/*
+	 * DATA reads the file from after the __END__ line, as perl's own
+	 * handle on the script does: tell(DATA) gives the offset in the
+	 * file, and seek(DATA, 0, 0) rereads the script from its #! line.
+	 */
+	if (s->data != NULL) {
+		c->dataoff = (size_t)(s->data - s->text);
+		c->data = newSVpvn(s->text, c->dataoff + s->datalen);
+	}
+	CvUNIQUE_off(cv);
+	find_captures(c);
+	keep_redirects(c);
+	just_compiled = 1;
+	/*
+	 * Handlers set while compiling (CGI::Carp's) belong to the script,
+	 * and so does the state of CGI.pm that its "use CGI" line set up.
+	 */
+	(void)util_fmt(subname, sizeof(subname), "%d", nscripts - 1);
+	if (call_glue("CGI::SpeedyCGI::_Backend::compiled", status, 1,
+	    subname))
 		return 1;
+	c->replay = SvTRUE(get_sv("CGI::SpeedyCGI::_Backend::nwarned",
+	    GV_ADD));
+	state_of = nscripts - 1;
 	sig_remember();
 	return 0;
 }
@@ -652,7 +1126,7 @@ find_script(const char *path, int *status)
 	return r;
 }
 
-/* Reopens DATA on the text after __END__, from its start. */
+/* Reopens DATA on the script's text, just after its __END__ line. */
 static int
 reset_data(int *status)
 {
@@ -664,6 +1138,7 @@ reset_data(int *status)
 	PUSHMARK(SP);
 	XPUSHs(sv_2mortal(newSVpv(cur->pkg, 0)));
 	XPUSHs(sv_2mortal(newRV_inc(cur->data)));
+	XPUSHs(sv_2mortal(newSVuv((UV)cur->dataoff)));
 	PUTBACK;
 	r = call_protected(sv_2mortal(newSVpvs("CGI::SpeedyCGI::_Backend::data")),
 	    status);
@@ -684,9 +1159,19 @@ run_script(void)
 	SAVETMPS;
 	PUSHMARK(SP);
 	PUTBACK;
-	/* A script starts with $! and $? clear, as under plain perl. */
+	/*
+	 * A script starts as under plain perl: $! and $? clear, $@ empty,
+	 * $_ and $. undefined, $^T the time it started (-M and friends count
+	 * from it), the umask the backend was started with.
+	 */
 	errno = 0;
 	STATUS_ALL_SUCCESS;
+	sv_setpvs(ERRSV, "");
+	if (!SvREADONLY(DEFSV))
+		sv_set_undef(DEFSV);
+	PL_last_in_gv = NULL;
+	PL_basetime = time(NULL);
+	(void)umask(start_umask);
 	/*
 	 * At a file's top level a bare shift or pop works on @ARGV.  The
 	 * script is a sub, so it is called without arguments of its own
@@ -719,11 +1204,16 @@ leave_if_child(int status)
 int
 be_perl_begin(const struct proto_request *req, struct be_status *st)
 {
+	int i;
+
 	st->kind = PROTO_EXITED;
 	st->code = 0;
 	st->retire = 0;
 	st->dev = st->ino = 0;
 	cur = NULL;
+	just_compiled = 0;
+	for (i = 0; i < 3; i++)
+		fd_identify(i, &req_fds[i]);
 	if (begin_request(req, &st->code) ||
 	    find_script(req->script, &st->code)) {
 		leave_if_child(st->code);
@@ -748,15 +1238,37 @@ be_perl_begin(const struct proto_request *req, struct be_status *st)
 void
 be_perl_run(struct be_status *st)
 {
+	char idx[16];
 	int dummy;
 
+	(void)util_fmt(idx, sizeof(idx), "%d", (int)(cur - scripts));
+	if (!just_compiled) {
+		apply_redirects(cur);
+		if (cur->replay)
+			(void)call_glue("CGI::SpeedyCGI::_Backend::replay", &dummy,
+			    1, idx);
+	}
+	/* In a named group the last request may have run another script. */
+	if (state_of != cur - scripts) {
+		(void)call_glue("CGI::SpeedyCGI::_Backend::enter", &dummy, 1,
+		    idx);
+		state_of = (int)(cur - scripts);
+	}
 	if (cur->data != NULL && reset_data(&st->code)) {
 		st->retire = 1;
 		return;
 	}
 	st->code = run_script();
 	leave_if_child(st->code);
-	(void)call_glue("CGI::SpeedyCGI::_Backend::cleanup", &dummy, 0);
+	/*
+	 * After the cleanup handlers, what the run left in the script's
+	 * lexicals and in CGI.pm is freed, as at the end of a plain perl
+	 * run, while the client's handles are still open.
+	 */
+	(void)call_glue("CGI::SpeedyCGI::_Backend::cleanup", &dummy, 1, idx);
+	leave_if_child(st->code);
+	if (cur->ncaps > 0)
+		(void)run_protected(join_captures, cur, &dummy);
 	leave_if_child(st->code);
 }
 
@@ -766,6 +1278,8 @@ be_perl_finish(struct be_status *st)
 	int dummy;
 
 	(void)call_glue("CGI::SpeedyCGI::_Backend::finish", &dummy, 0);
+	release_client_copies();
+	reset_formats();
 	alarm(0);
 	if (nscripts > 0 && sig_changed()) {
 		(void)call_glue("CGI::SpeedyCGI::_Backend::restore_sig", &dummy,

@@ -4,15 +4,59 @@
 # run on every request.
 package CGI::SpeedyCGI::_Backend;
 
-use strict;
+# No "use strict" or any other module here: what the backend loads shows
+# in every script's %INC, and plain perl starts with an empty one.
 
 my %sig_base;			# %SIG as the compiled script left it
+my @state;			# per compiled script, see compiled()
 my $unicode = ${^UNICODE};	# -C: layers for the standard handles
 our ($piped, $finishing);	# see sigpipe()
 our $unflushed;			# see finish()
 
+our $module;			# CGI/SpeedyCGI.pm, set by C
+our ($compiling, @warned);	# see compile_warning()
+our $nwarned;			# how many, for C
+
 sub init {
     $^X = $_[0];		# system($^X, ...) must run perl, not us
+    inc_as_perl();
+    return;
+}
+
+# Makes @INC what $^X has: a distribution's perl may search directories
+# that its libperl does not (Debian's perl-base).  The directories perl
+# lists and we do not are added after the one that precedes them there;
+# a script then loads its modules from the same files as under plain
+# perl (messages and %INC name the same paths).  It costs one run of
+# perl when a backend starts.
+sub inc_as_perl {
+    my @perl;
+    {
+        local %ENV = (PATH => '/usr/bin:/bin');
+        my $pid = open my $fh, '-|';
+        return unless defined $pid;
+        if (!$pid) {
+            open STDERR, '>', '/dev/null';
+            exec { $^X } $^X, '-e', 'print join "\0", @INC';
+            CORE::exit(127);
+        }
+        local $/;
+        my $out = <$fh>;
+        close $fh;		# its status may be reaped elsewhere
+        @perl = split /\0/, $out // '';
+    }
+    return unless @perl;
+    my %have = map { $_ => 1 } grep { !ref } @INC;
+    for my $i (0 .. $#perl) {
+        next if $have{ $perl[$i] }++;
+        my $at = 0;
+        if ($i > 0) {
+            for my $j (0 .. $#INC) {
+                $at = $j + 1 if !ref $INC[$j] && $INC[$j] eq $perl[$i - 1];
+            }
+        }
+        splice @INC, $at, 0, $perl[$i];
+    }
     return;
 }
 
@@ -38,36 +82,73 @@ sub begin {
     $| = 0;
     select STDOUT;
     $| = 0;
-    ($/, $\, $,, $") = ("\n", undef, undef, ' ');
+    ($/, $\, $,, $", $;) = ("\n", undef, undef, ' ', "\034");
     return;
 }
 
 # Compiles source handed over by C as if perl read it from a file, one
 # line at a time through an @INC hook: perl's messages then read as they do
 # for a script file ("near ..." shows the line, not the rest of a string).
+# The same hook serves the built-in CGI/SpeedyCGI.pm when the script loads
+# it, under the name of the file plain perl would load (if there is one).
 sub compile {
     my @lines = split /^/, $_[0];
     my $name = 'speedy_backend/script.pl';
     my $hook = sub {
-        return unless $_[1] eq $name;
+        my @src;
+        if ($_[1] eq $name) {
+            @src = @lines;
+        } elsif ($_[1] eq 'CGI/SpeedyCGI.pm' && defined $module) {
+            my ($dir) = grep { !ref && -f "$_/$_[1]" } @INC;
+            my $path = defined $dir ? "$dir/$_[1]" : "$_[1] (built in)";
+            $INC{ $_[1] } = $path;
+            @src = ("#line 1 \"$path\"\n", split /^/, $module);
+        } else {
+            return;
+        }
         my $i = 0;
-        return sub { return 0 if $i >= @lines; $_ = $lines[$i++]; return 1 };
+        return sub { return 0 if $i >= @src; $_ = $src[$i++]; return 1 };
     };
     # Not "local @INC": what the script's "use lib" adds must stay for
     # its run-time requires, as under plain perl.  Only the hook goes.
     unshift @INC, $hook;
-    do $name;
+    # Nor "local $SIG{__WARN__}": a handler the script installs (CGI::Carp
+    # does) stays.
+    my $had = $SIG{__WARN__};
+    $SIG{__WARN__} = \&compile_warning unless defined $had;
+    @warned = ();
+    {
+        local $compiling = 1;
+        do $name;
+    }
+    $SIG{__WARN__} = $had
+        if ref $SIG{__WARN__} && $SIG{__WARN__} == \&compile_warning;
     @INC = grep { !ref $_ || $_ != $hook } @INC;
     delete $INC{$name};
     return;
 }
 
-# Makes DATA read from the start again.
+# While a script compiles, the warnings that go straight to STDERR (no
+# handler of the script's has been installed yet) are printed and kept:
+# plain perl compiles the script on every run and prints them every time,
+# so every later request of the script prints them again first (replay).
+sub compile_warning {
+    push @warned, $_[0] if $compiling;
+    print STDERR $_[0];
+}
+
+# Before a request of script $i that did not compile it.
+sub replay {
+    print STDERR @{ $state[$_[0]]{warned} };
+    return;
+}
+
+# Reopens DATA on the script's text, just after its __END__ line.
 sub data {
-    my ($pkg, $ref) = @_;
-    no strict 'refs';
+    my ($pkg, $ref, $off) = @_;
     close *{"${pkg}::DATA"};
     open *{"${pkg}::DATA"}, '<', $ref;
+    seek *{"${pkg}::DATA"}, $off, 0;
     return;
 }
 
@@ -81,23 +162,115 @@ sub sigpipe {
     CORE::exit(0) unless $finishing;
 }
 
-# Remembers %SIG after compilation: handlers installed at compile time
-# (by CGI::Carp, say) belong to the script and stay.
-sub snapshot_sig {
+# Modules that keep per-run state in package variables and were written
+# for one run per process.  Their variables are set back after every
+# request to what they were after compilation: under plain perl every run
+# starts like that.  reset runs first and frees what a run made (CGI.pm's
+# own initialize_globals, which mod_perl calls too, drops the default
+# query object and its temporary files).
+our %RESET = (
+    'CGI' => {
+        file  => 'CGI.pm',
+        reset => sub { CGI::initialize_globals() if defined &CGI::initialize_globals },
+    },
+    'CGI::Carp' => {
+        file  => 'CGI/Carp.pm',
+        reset => sub { @CGI::Carp::WARNINGS = () },
+    },
+);
+
+# Called once a script (number $i) has been compiled.  Handlers installed
+# at compile time (by CGI::Carp, say) belong to the script and stay; so do
+# $^W (-w), @INC and what its "use CGI" line made of CGI.pm: restore()
+# puts them back after every request.
+sub compiled {
+    my ($i) = @_;
     $SIG{PIPE} = \&sigpipe
         if !defined $SIG{PIPE} || $SIG{PIPE} eq 'DEFAULT';
     %sig_base = %SIG;
+    $state[$i] = { w => $^W, inc => [@INC], pkg => {}, warned => [@warned] };
+    $nwarned = @warned;
+    for my $p (keys %RESET) {
+        $state[$i]{pkg}{$p} = pkg_state($p) if $INC{ $RESET{$p}{file} };
+    }
+    return;
+}
+
+# The scalars (and arrays) of package $p, as references and values.
+sub pkg_state {
+    my ($p) = @_;
+    my $stash = \%{"${p}::"};
+    my (@s, @a);
+    for my $name (keys %$stash) {
+        next if $name =~ /::$|^(?:ISA|EXPORT\w*|VERSION|AUTOLOAD|BEGIN|END)$/;
+        my $glob = \$stash->{$name};
+        next unless ref $glob eq 'GLOB';
+        my $sv = *{$$glob}{SCALAR};
+        push @s, [$sv, $$sv]
+            if !Internals::SvREADONLY($$sv)
+            && (defined $$sv || !defined *{$$glob}{CODE});
+        my $av = *{$$glob}{ARRAY};
+        push @a, [$av, [@$av]] if $av;
+    }
+    return [\@s, \@a];
+}
+
+# Puts back what compiled() saw for script $i.
+sub restore {
+    my $s = $state[$_[0]] or return;
+    $^W = $s->{w};
+    my $inc = $s->{inc};
+    @INC = @$inc unless same(\@INC, $inc);
+    for my $p (keys %RESET) {
+        next unless $INC{ $RESET{$p}{file} };
+        $RESET{$p}{reset}->();
+        my $st = $s->{pkg}{$p};
+        unless ($st) {
+            # XXX Loaded by the script at run time (require CGI): what
+            # it was before the first run changed it is unknown.  Its
+            # state as reset now is taken instead; CGI.pm's warning
+            # about param() in list context comes once per run again.
+            $CGI::LIST_CONTEXT_WARN = 1 if $p eq 'CGI';
+            $s->{pkg}{$p} = pkg_state($p);
+            next;
+        }
+        ${ $_->[0] } = $_->[1] for @{ $st->[0] };
+        for (@{ $st->[1] }) {
+            @{ $_->[0] } = @{ $_->[1] } unless same(@$_);
+        }
+    }
+    return;
+}
+
+# True if two arrays hold the same values (or references); cheaper than
+# assigning, which would also invalidate caches (@INC's).
+sub same {
+    my ($x, $y) = @_;
+    return 0 unless @$x == @$y;
+    for my $i (0 .. $#$x) {
+        my ($u, $v) = ($x->[$i], $y->[$i]);
+        return 0 if defined $u != defined $v || (defined $u && $u ne $v);
+    }
+    return 1;
+}
+
+# Before a request of script $i when the last one ran another script (in
+# a named group).
+sub enter {
+    restore($_[0]);
     return;
 }
 
 # The register_cleanup handlers, in order; an error in one does not stop
-# the others.
+# the others.  Then everything is set back for the next run of script $i.
 sub cleanup {
+    my ($i) = @_;
     my @c = @CGI::SpeedyCGI::_cleanup;
     @CGI::SpeedyCGI::_cleanup = ();
     for my $code (@c) {
         eval { $code->(); 1 } or print STDERR $@;
     }
+    restore($i);
     return;
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/perl
-# File-scoped "my" variables: reinitialised on every run; a named sub
-# that uses one keeps the one of the first run (as under SpeedyCGI and
-# mod_perl's Registry); "our" variables persist.
+# File-scoped "my" variables: reinitialised on every run, and a named sub
+# that uses one sees this run's, as under plain perl (SpeedyCGI and
+# mod_perl's Registry kept the first run's); "our" variables persist.
+use warnings;
 my $x = $ARGV[0];
 my $count = 0;
 my $fresh;
