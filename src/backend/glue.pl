@@ -43,7 +43,9 @@ sub inc_as_perl {
         local $/;
         my $out = <$fh>;
         close $fh;		# its status may be reaped elsewhere
-        @perl = split /\0/, $out // '';
+        # Perl's own word: not tainted (under -T, a tainted @INC entry
+        # would make every require from it fail).
+        @perl = map { /\A(.*)\z/s } split /\0/, $out // '';
     }
     return unless @perl;
     my %have = map { $_ => 1 } grep { !ref } @INC;

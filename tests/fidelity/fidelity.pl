@@ -345,7 +345,7 @@ sub plan_feed {
 sub plan_diag {
     my ($n) = @_;
     my @changes = qw(chdir umask flush utf8 crlf seps select warn env
-        underscore eval name inc sig die exit=3);
+        underscore eval name inc sig die exit=3 big);
     return draw($n,
         sub { { query => '' } },
         sub { { query => '' } },
@@ -503,7 +503,8 @@ sub run_both {
     my @args = @{ $req->{argv} || [] };
     my $script = "$APPS/$app";
     save_state();
-    my $pl = run([$PERL, $script, @args], $env, $APPS, $req->{body});
+    my $pl = run([$PERL, taint($script), $script, @args], $env, $APPS,
+        $req->{body});
     $pl->{state} = state_of();
     restore_state();
     my $sp = run([$opt{speedy}, $script, @args], $env, $APPS, $req->{body});
@@ -516,6 +517,16 @@ sub run_both {
 # replacing them: a backend may hold one open (a log), as a long-running
 # program would, and must go on writing into the same file.
 my %before;
+
+# Perl refuses a script whose #! line has -T unless its command line has
+# it too (a web server runs the script by its #! line, which does).
+sub taint {
+    my ($script) = @_;
+    open my $fh, '<', $script or die "$script: $!\n";
+    my $first = <$fh>;
+    close $fh;
+    return $first =~ /^#!\S+\s+-\w*T/ ? ('-T') : ();
+}
 
 sub save_state {
     %before = ();
@@ -717,12 +728,13 @@ sub bench {
         my %t;
         for my $how ([speedy => $opt{speedy}], [perl => $PERL]) {
             my ($name, $prog) = @$how;
-            my $res = run([$prog, "$APPS/$app"], $env, $APPS, $req->{body});
+            my @argv = ($prog, $name eq 'perl' ? taint("$APPS/$app") : (),
+                "$APPS/$app");
+            my $res = run(\@argv, $env, $APPS, $req->{body});
             die "$app under $name: $res->{status}\n$res->{err}"
                 if $res->{status} ne 'exit 0';
             my $t0 = time;
-            run([$prog, "$APPS/$app"], $env, $APPS, $req->{body})
-                for 1 .. $opt{bench};
+            run(\@argv, $env, $APPS, $req->{body}) for 1 .. $opt{bench};
             $t{$name} = (time - $t0) / $opt{bench} * 1000;
         }
         $tp += $t{perl};

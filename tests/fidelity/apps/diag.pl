@@ -13,6 +13,7 @@ use strict;
 use Cwd ();
 use Carp ();
 use FindBin;
+use Time::Local ();
 
 # Library path set up at run time, as old scripts do.
 push @INC, "$FindBin::Bin/lib";
@@ -75,6 +76,8 @@ sub main {
         ['page', "$% lines left $-"],
         ['DIAG_SEEN', exists $ENV{DIAG_SEEN} ? 'yes' : 'no'],
         ['TZ', exists $ENV{TZ} ? $ENV{TZ} : 'unset'],
+        ['UTC offset', (Time::Local::timegm(localtime 86400 * 180)
+            - 86400 * 180) / 3600],
     );
     my %conf = config();
     my $mode = $ENV{DIAG_MODE} || 'plain';
@@ -113,13 +116,18 @@ sub changes {
     if ($do{seps}) { $/ = ':'; $\ = "!\n"; $, = '-'; $" = '+'; print 'a', 'b' }
     if ($do{select}) { select STDERR; print "to stderr via select\n" }
     if ($do{warn}) { $^W = 1 }
-    if ($do{env}) { $ENV{DIAG_SEEN} = 1; $ENV{TZ} = 'Europe/Paris' }
+    if ($do{env}) {
+        $ENV{DIAG_SEEN} = 1;
+        $ENV{TZ} = 'Asia/Tokyo';
+        print 'offset in Tokyo: ', (Time::Local::timegm(localtime 0)) / 3600, "\n";
+    }
     if ($do{underscore}) { $_ = 'left over'; open my $fh, '<', $conf_file; my @x = <$fh>; }
     if ($do{eval}) { eval { die "caught\n" } }
     if ($do{name}) { $0 = 'renamed' }
     if ($do{inc}) { push @INC, '/nonexistent/lib' }
     if ($do{sig}) { $SIG{USR1} = sub { }; $SIG{__WARN__} = sub { print STDERR "W: @_" } }
     if ($do{die}) { die "diag.pl: asked to die\n" }
+    if ($do{big}) { printf "%05d %s\n", $_, 'x' x 70 for 1 .. 3000 }
     # A warning that only -w or $^W=1 makes visible.
     my $undef;
     my $sum = $undef + 1;

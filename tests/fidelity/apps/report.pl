@@ -1,15 +1,20 @@
-#!/usr/bin/perl -w
+#!/usr/bin/perl -wT
 # report.pl: an operator's status page that gathers its information by
 # running programs, the way CGI scripts have always done it: reading a
 # pipe from a command, system(), backticks, fork and exec, writing to a
 # pipe, and handing the request body to an importer on standard input.
-# The programs it runs are probes that show what they were given.
+# The programs it runs are probes that show what they were given.  It
+# runs in taint mode, as the perlsec manual asks of such scripts.
 
 use strict;
 use CGI qw(:standard);
 use FindBin;
 
-my $probe = "$FindBin::Bin/bin/probe";
+$ENV{PATH} = '/usr/bin:/bin';
+delete @ENV{qw(IFS CDPATH ENV BASH_ENV)};
+my ($bin) = $FindBin::Bin =~ m{^([\w./-]+)$}
+    or die "report.pl: odd directory $FindBin::Bin\n";
+my $probe = "$bin/bin/probe";
 # The mode comes from the query string alone: an import's body is for
 # the importer, and param() would read it.
 my ($mode) = ($ENV{QUERY_STRING} || '') =~ /\bmode=([\w-]+)/;
@@ -20,13 +25,15 @@ if ($mode eq 'import') {
     # input, so CGI.pm must not read it first (no param() for POST).
     $| = 1;
     print "Content-Type: text/plain\n\nImporting...\n";
+    my ($len) = ($ENV{CONTENT_LENGTH} || 0) =~ /^(\d+)$/;
     my $rc = system $probe, 'import', '--stdin', '--quiet',
-        "--exit=" . ($ENV{CONTENT_LENGTH} && $ENV{CONTENT_LENGTH} > 100 ? 3 : 0);
+        '--exit=' . ($len && $len > 100 ? 3 : 0);
     print "importer exit status: ", $? >> 8, " (rc $rc)\n";
     exit 0;
 }
 
-$ENV{REPORT_USER} = param('user') if param('user');
+# Only a plain word gets into the environment.
+$ENV{REPORT_USER} = $1 if (param('user') || '') =~ /^(\w+)$/;
 print header(-type => 'text/html', -charset => 'utf-8'),
     start_html('System report'), h1("Report: $mode");
 
@@ -76,10 +83,11 @@ if ($mode eq 'fork') {
     print p('parent after child, status ', $?);
 }
 if ($mode eq 'pipe-to') {
+    my ($n) = (param('n') || 3) =~ /^(\d{1,3})$/;
     print h2('Into a pipe'), "<pre>\n";
     open my $to, '|-', $probe, 'pipe-to', '--stdin', '--quiet'
         or die "cannot start probe: $!\n";
-    print $to "line $_ for the probe\n" for 1 .. (param('n') || 3);
+    print $to "line $_ for the probe\n" for 1 .. ($n || 3);
     close $to;
     print "</pre>\n", p('probe status ', $? >> 8);
 }
@@ -94,7 +102,7 @@ if ($mode eq 'stderr') {
     print STDERR "report.pl: stderr is back\n";
 }
 if ($mode eq 'env') {
-    local $ENV{PATH} = '/bin:/usr/bin';
+    local $ENV{PATH} = '/bin';
     local $ENV{REPORT_LOCAL} = 'only for this probe';
     delete $ENV{HTTP_COOKIE};
     $ENV{REPORT_TZ} = 'UTC';
