@@ -12,7 +12,10 @@
 # arguments, extra environment); the plans are interleaved in an order
 # drawn from --seed, as requests reach a web server.  Each request runs
 # twice with the same CGI environment, standard input and directory: as
-# "speedy SCRIPT" and as "perl SCRIPT".  Standard output, standard error,
+# "perl SCRIPT" and as "speedy SCRIPT" (with the application's files put
+# back in between; speedy's run is the one the next request continues
+# from, since its backends may hold those files open).  Standard output,
+# standard error,
 # the exit status and what the request did to the application's files
 # (and to TMPDIR) must be the same.  Only what carries the current time
 # is masked: the Date and Expires headers, cookie expiry dates and
@@ -23,14 +26,14 @@
 # With --bench N it instead times N runs of each application's typical
 # request each way (after one warm-up run) and prints the speed-up.
 #
-# Exit status: 0 if everything matched, 1 on any difference, 2 on usage
-# or setup errors.
+# Exit status: 0 if everything matched, 1 on any difference, 2 on a usage
+# error, another one if the harness itself failed.
 
 use strict;
 use warnings;
 use Cwd qw(abs_path);
 use Digest::MD5 qw(md5_hex);
-use Errno qw(EAGAIN EINTR EPIPE);
+use Errno qw(EAGAIN EINTR);
 use File::Basename qw(dirname);
 use File::Find ();
 use File::Path qw(make_path remove_tree);
@@ -38,15 +41,18 @@ use File::Spec;
 use Getopt::Long qw(GetOptions);
 use IO::Select;
 use POSIX qw(WNOHANG);
-use Time::HiRes qw(time sleep);
+use Time::HiRes qw(time);
 
 my %opt = (requests => 40, seed => 1, 'max-diffs' => 8, bench => 0);
 GetOptions(\%opt, 'speedy=s', 'work=s', 'requests=i', 'seed=i', 'only=s',
     'max-diffs=i', 'verbose', 'bench=i')
     && defined $opt{speedy} && defined $opt{work}
-    or die "usage: fidelity.pl --speedy PATH --work DIR [--requests N] "
-    . "[--seed N] [--only APP,...] [--max-diffs N] [--verbose] "
-    . "[--bench N]\n";
+    or do {
+        print STDERR "usage: fidelity.pl --speedy PATH --work DIR "
+            . "[--requests N] [--seed N] [--only APP,...] [--max-diffs N] "
+            . "[--verbose] [--bench N]\n";
+        exit 2;
+    };
 
 # Descriptors inherited from the caller (bats keeps its own open) must
 # not reach the programs we start: plain perl would pass them on to its
@@ -67,7 +73,9 @@ my $TMP = "$WORK/tmp";
 my $PERL = $^X;
 
 # The applications and their plans.  A plan is a list of requests:
-#	{ method, path, query, body, type, jar, env, argv, follow, label }
+#	{ method, path, query, body, type, jar, env, argv, follow }
+# (jar: send the cookies the application set; follow: a redirect to the
+# same script is the application's next request).
 my %PLAN = (
     'register.pl' => \&plan_register,
     'bugs.pl'     => \&plan_bugs,
