@@ -402,9 +402,9 @@ be_perl_init(const struct opt_perlsw *sw, int named)
 	if (eval_embedded(glue_pl, "speedy_backend glue") == -1)
 		return 255;
 	/*
-	 * CGI::SpeedyCGI is built in, but compiled only when a script
-	 * loads it (see compile in glue.pl): until then %INC does not list
-	 * it, nor strict and warnings, which it uses, as under plain perl.
+	 * CGI::SpeedyCGI is built in (compiled by init in glue.pl), but
+	 * %INC lists it, and strict and warnings, which it uses, only once
+	 * a script loads it, as under plain perl.
 	 */
 	sv_setpv(get_sv("CGI::SpeedyCGI::_Backend::module", GV_ADD), speedy_pm);
 	if (call_glue("CGI::SpeedyCGI::_Backend::init", &status, 1,

@@ -13,13 +13,28 @@ my $unicode = ${^UNICODE};	# -C: layers for the standard handles
 our ($piped, $finishing);	# see sigpipe()
 our $unflushed;			# see finish()
 
-our $module;			# CGI/SpeedyCGI.pm, set by C
+our $module;			# CGI/SpeedyCGI.pm's text, set by C
 our ($compiling, @warned);	# see compile_warning()
 our $nwarned;			# how many, for C
 
 sub init {
     $^X = $_[0];		# system($^X, ...) must run perl, not us
     inc_as_perl();
+    builtin_module();
+    return;
+}
+
+# Compiles the built-in CGI::SpeedyCGI.  Scripts may call it without
+# loading it (as they always could under speedy), but %INC lists it only
+# once a script loads it (see compile), as under plain perl; so it is
+# compiled without its "use strict", "use warnings" and "no warnings"
+# lines (blanked, line numbers stay), which would load those modules for
+# every script.
+sub builtin_module {
+    my $src = $module;
+    $src =~ s/^(?:use strict|use warnings|no warnings 'redefine');$//mg;
+    eval qq{#line 1 "CGI/SpeedyCGI.pm (built in)"\n$src\n;1}
+        or die "speedy_backend: CGI/SpeedyCGI.pm (built in): $@";
     return;
 }
 
@@ -91,8 +106,9 @@ sub begin {
 # Compiles source handed over by C as if perl read it from a file, one
 # line at a time through an @INC hook: perl's messages then read as they do
 # for a script file ("near ..." shows the line, not the rest of a string).
-# The same hook serves the built-in CGI/SpeedyCGI.pm when the script loads
-# it, under the name of the file plain perl would load (if there is one).
+# The same hook answers for the built-in CGI/SpeedyCGI.pm when the script
+# loads it: %INC gets the name of the file plain perl would load (if there
+# is one), and strict and warnings, which the module uses, are loaded.
 sub compile {
     my @lines = split /^/, $_[0];
     my $name = 'speedy_backend/script.pl';
@@ -104,7 +120,8 @@ sub compile {
             my ($dir) = grep { !ref && -f "$_/$_[1]" } @INC;
             my $path = defined $dir ? "$dir/$_[1]" : "$_[1] (built in)";
             $INC{ $_[1] } = $path;
-            @src = ("#line 1 \"$path\"\n", split /^/, $module);
+            @src = ("#line 1 \"$path\"\n", "use strict;\n", "use warnings;\n",
+                "1;\n");
         } else {
             return;
         }

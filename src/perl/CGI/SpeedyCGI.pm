@@ -5,10 +5,15 @@ package CGI::SpeedyCGI;
 # time so scripts behave the same either way.  speedy_backend compiles
 # this very text into itself at startup, after setting $i_am_speedy and
 # defining the _getopt/_setopt/_shutdown_next_time functions in C, so the
-# module a script sees always matches the backend running it.
+# module a script sees always matches the backend running it.  A script
+# that requires this file at run time under speedy loads it over the
+# built-in copy: the same code, hence no warnings about redefining it.
+# (The built-in copy is compiled without the next three lines, which
+# would put strict.pm and warnings.pm into every script's %INC.)
 
 use strict;
 use warnings;
+no warnings 'redefine';
 
 our $VERSION = '2.22';
 our $i_am_speedy;
