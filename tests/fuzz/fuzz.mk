@@ -18,21 +18,25 @@ CLANG		?= clang
 FUZZ_SECONDS	?= 60
 
 FUZZ_BUILD	= tests/fuzz/build
-FUZZ_TARGETS	= shebang opt proto proto_fds queue conf conf_sitesd snap
+FUZZ_TARGETS	= shebang opt proto proto_fds queue conf conf_sitesd snap \
+		  fcgi
 FUZZ_BINS	= $(FUZZ_BUILD)/fuzz_shebang $(FUZZ_BUILD)/fuzz_opt \
 		  $(FUZZ_BUILD)/fuzz_proto $(FUZZ_BUILD)/fuzz_proto_fds \
 		  $(FUZZ_BUILD)/fuzz_queue $(FUZZ_BUILD)/fuzz_conf \
-		  $(FUZZ_BUILD)/fuzz_conf_sitesd $(FUZZ_BUILD)/fuzz_snap
+		  $(FUZZ_BUILD)/fuzz_conf_sitesd $(FUZZ_BUILD)/fuzz_snap \
+		  $(FUZZ_BUILD)/fuzz_fcgi
 # Any UB ends the run, so that libFuzzer saves the input.
 FUZZ_SAN	= -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS	= -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) \
 		  -Isrc/common -Iadmin -Itests/fuzz $(DEFS) $(WARN)
 FUZZ_HDRS	= src/common/opt.h src/common/proto.h src/common/queue.h \
-		  src/common/snap.h src/common/util.h tests/fuzz/fuzz.h
+		  src/common/snap.h src/common/util.h src/common/fcgi.h \
+		  tests/fuzz/fuzz.h
 FUZZ_OBJ	= $(FUZZ_BUILD)/obj/opt.o $(FUZZ_BUILD)/obj/proto.o \
 		  $(FUZZ_BUILD)/obj/queue.o $(FUZZ_BUILD)/obj/snap.o \
 		  $(FUZZ_BUILD)/obj/util.o $(FUZZ_BUILD)/obj/fuzz_util.o
 FUZZ_CONF_OBJ	= $(FUZZ_BUILD)/obj/conf.o
+FUZZ_FCGI_OBJ	= $(FUZZ_BUILD)/obj/fcgi.o
 
 CHECK_TAP	+= tests/fuzz/run
 
@@ -57,6 +61,9 @@ $(FUZZ_BUILD)/obj/snap.o: src/common/snap.c $(FUZZ_HDRS)
 $(FUZZ_BUILD)/obj/util.o: src/common/util.c $(FUZZ_HDRS)
 	@mkdir -p $(FUZZ_BUILD)/obj
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ src/common/util.c
+$(FUZZ_BUILD)/obj/fcgi.o: src/common/fcgi.c $(FUZZ_HDRS)
+	@mkdir -p $(FUZZ_BUILD)/obj
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ src/common/fcgi.c
 $(FUZZ_BUILD)/obj/conf.o: admin/conf.c admin/conf.h $(FUZZ_HDRS)
 	@mkdir -p $(FUZZ_BUILD)/obj
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ admin/conf.c
@@ -91,6 +98,9 @@ $(FUZZ_BUILD)/fuzz_conf_sitesd: tests/fuzz/fuzz_conf.c $(FUZZ_OBJ) \
 $(FUZZ_BUILD)/fuzz_snap: tests/fuzz/fuzz_snap.c $(FUZZ_OBJ)
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ \
 	    tests/fuzz/fuzz_snap.c $(FUZZ_OBJ)
+$(FUZZ_BUILD)/fuzz_fcgi: tests/fuzz/fuzz_fcgi.c $(FUZZ_OBJ) $(FUZZ_FCGI_OBJ)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ \
+	    tests/fuzz/fuzz_fcgi.c $(FUZZ_FCGI_OBJ) $(FUZZ_OBJ)
 
 # tests/fuzz/run's check that clang with libFuzzer works at all: always
 # compiled afresh (into FUZZ_PROBE, which the runner points at its

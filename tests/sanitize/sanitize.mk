@@ -39,8 +39,8 @@ SAN_UNIT_TESTS	= $(addprefix $(SAN_DIR)/,$(UNIT_TESTS))
 # test_conf finds the shipped etc/speedy at ../../etc from its own path.
 SAN_ETC		= $(SAN_DIR)/etc
 SAN_HEADERS	= src/common/opt.h src/common/proto.h src/common/queue.h \
-		  src/common/snap.h src/common/util.h src/frontend/fe.h \
-		  src/backend/be.h admin/adm.h admin/conf.h
+		  src/common/snap.h src/common/util.h src/common/fcgi.h \
+		  src/frontend/fe.h src/backend/be.h admin/adm.h admin/conf.h
 SAN_CANARY	= $(SAN_DIR)/canary $(SAN_DIR)/canary-plain
 SAN_ALL		= $(SAN_PROGRAMS) $(SAN_UNIT_TESTS) $(SAN_ETC) $(SAN_CANARY)
 
@@ -71,7 +71,7 @@ $(SAN_DIR)/admin/speedy-admin: $(SAN_ADMIN_OBJ) $(SAN_COMMON_OBJ)
 
 # The unit tests: as in Makefile.in, with the sanitized objects (a new
 # one that needs more than the common objects needs a rule here).
-$(filter-out %/test_conf %/test_script,$(SAN_UNIT_TESTS)): \
+$(filter-out %/test_conf %/test_script %/test_fcgi,$(SAN_UNIT_TESTS)): \
     $(SAN_DIR)/tests/unit/%: tests/unit/%.c tests/unit/unit.h \
     $(SAN_COMMON_OBJ)
 	@$(MKDIR_P) $(@D)
@@ -82,6 +82,11 @@ $(SAN_DIR)/tests/unit/test_conf: tests/unit/test_conf.c tests/unit/unit.h \
 	@$(MKDIR_P) $(@D)
 	$(CC) $(SAN_CFLAGS) -Iadmin -Itests/unit $(SAN_LDFLAGS) -o $@ $< \
 	    $(SAN_DIR)/admin/conf.o $(SAN_COMMON_OBJ) $(CONFUSE_LIBS)
+$(SAN_DIR)/tests/unit/test_fcgi: tests/unit/test_fcgi.c tests/unit/unit.h \
+    $(SAN_DIR)/src/common/fcgi.o $(SAN_COMMON_OBJ)
+	@$(MKDIR_P) $(@D)
+	$(CC) $(SAN_CFLAGS) -Itests/unit $(SAN_LDFLAGS) -o $@ $< \
+	    $(SAN_DIR)/src/common/fcgi.o $(SAN_COMMON_OBJ)
 $(SAN_DIR)/tests/unit/test_script: tests/unit/test_script.c \
     tests/unit/unit.h $(SAN_DIR)/src/backend/be_script.o $(SAN_COMMON_OBJ)
 	@$(MKDIR_P) $(@D)
