@@ -29,6 +29,7 @@
 #include "util.h"
 #include "speedy_pm.h"
 #include "glue_pl.h"
+#include "perl_inc.h"
 
 #ifndef SPEEDY_PERL
 #define SPEEDY_PERL "/usr/bin/perl"
@@ -407,8 +408,8 @@ be_perl_init(const struct opt_perlsw *sw, int named)
 	 * a script loads it, as under plain perl.
 	 */
 	sv_setpv(get_sv("CGI::SpeedyCGI::_Backend::module", GV_ADD), speedy_pm);
-	if (call_glue("CGI::SpeedyCGI::_Backend::init", &status, 1,
-	    SPEEDY_PERL))
+	if (call_glue("CGI::SpeedyCGI::_Backend::init", &status, 2,
+	    SPEEDY_PERL, perl_inc))
 		return status;
 	std_gv[0] = gv_fetchpvs("STDIN", GV_ADD | GV_NOTQUAL, SVt_PVIO);
 	std_gv[1] = gv_fetchpvs("STDOUT", GV_ADD | GV_NOTQUAL, SVt_PVIO);

@@ -19,7 +19,7 @@ our $nwarned;			# how many, for C
 
 sub init {
     $^X = $_[0];		# system($^X, ...) must run perl, not us
-    inc_as_perl();
+    inc_as_perl(split /\n/, $_[1]);
     builtin_module();
     return;
 }
@@ -38,30 +38,16 @@ sub builtin_module {
     return;
 }
 
-# Makes @INC what $^X has: a distribution's perl may search directories
-# that its libperl does not (Debian's perl-base).  The directories perl
-# lists and we do not are added after the one that precedes them there;
-# a script then loads its modules from the same files as under plain
-# perl (messages and %INC name the same paths).  It costs one run of
-# perl when a backend starts.
+# Makes @INC what $^X has (@_, its @INC without PERL5LIB, recorded at
+# build time): a distribution's perl may search directories that its
+# libperl does not (Debian's perl-base).  The directories perl lists and
+# we do not are added after the one that precedes them there; a script
+# then loads its modules from the same files as under plain perl
+# (messages and %INC name the same paths).
 sub inc_as_perl {
-    my @perl;
-    {
-        local %ENV = (PATH => '/usr/bin:/bin');
-        my $pid = open my $fh, '-|';
-        return unless defined $pid;
-        if (!$pid) {
-            open STDERR, '>', '/dev/null';
-            exec { $^X } $^X, '-e', 'print join "\0", @INC';
-            CORE::exit(127);
-        }
-        local $/;
-        my $out = <$fh>;
-        close $fh;		# its status may be reaped elsewhere
-        # Perl's own word: not tainted (under -T, a tainted @INC entry
-        # would make every require from it fail).
-        @perl = map { /\A(.*)\z/s } split /\0/, $out // '';
-    }
+    # Our own word: not tainted (under -T, a tainted @INC entry would make
+    # every require from it fail).
+    my @perl = map { /\A(.*)\z/s } @_;
     return unless @perl;
     my %have = map { $_ => 1 } grep { !ref } @INC;
     for my $i (0 .. $#perl) {
