@@ -9,7 +9,8 @@
  * drained the way a frontend retires them (fe_backend.c): marked draining,
  * and an idle one (or a parent) told to QUIT on its socket.  kill signals
  * through pidfds opened under the lock, so a pid reused while we wait for
- * the grace period is never hit.
+ * the grace period is never hit.  What list and status copy is printed by
+ * adm_out.c.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -35,6 +36,7 @@
 #include <unistd.h>
 
 #include "adm.h"
+#include "adm_out.h"
 #include "opt.h"
 #include "proto.h"
 #include "queue.h"
@@ -141,39 +143,6 @@ struct procs {
 	size_t		 n, cap;
 };
 
-/* list: a slot as it was when copied. */
-struct row {
-	struct queue_slot slot;		/* strings NUL-terminated */
-	uid_t		 uid;
-	size_t		 src;
-};
-
-struct rows {
-	struct row	*v;
-	size_t		 n, cap;
-};
-
-/* status: one user's group. */
-enum {
-	G_WAITING,	/* frontends waiting for MaxBackends */
-	G_REQUESTS,	/* requests completed */
-	G_MAXHIT,	/* times MaxBackends was reached */
-	G_SPAWNED,	/* backends started */
-	G__COUNT
-};
-
-struct gstat {
-	uid_t		 uid;
-	char		 group[QUEUE_GROUPLEN];
-	unsigned	 nstate[QS__COUNT];
-	uint64_t	 n[G__COUNT];
-};
-
-struct gstats {
-	struct gstat	*v;
-	size_t		 n, cap;
-};
-
 /* What a visit to one queue file gets, under its lock. */
 struct visit {
 	const struct args *args;
@@ -187,6 +156,9 @@ struct visit {
 };
 
 typedef void	visit_fn(struct queue *, struct visit *);
+/* What drain and kill do to one of their targets, of the file's uid. */
+typedef void	target_fn(struct queue *, struct queue_slot *, uid_t,
+		    struct visit *);
 
 /* Grows a vector of n elements of size sz to hold one more. */
 static void *
@@ -690,6 +662,30 @@ sel_match(const struct sel *sel, const struct queue_slot *s)
 	return ok;
 }
 
+/*
+ * True if drain and kill act on slot s: it matches, and holds a backend or
+ * a parent, not a place that a frontend starting one has reserved (the pid
+ * of a spawning slot is the frontend's own).
+ */
+static int
+target(const struct sel *sel, const struct queue_slot *s)
+{
+	return sel_match(sel, s) && s->state != QS_STARTING &&
+	    s->state != QS_SPAWNING;
+}
+
+/* Under the lock: hands fn every target in the file v visits. */
+static void
+each_target(struct queue *q, struct visit *v, target_fn *fn)
+{
+	uid_t uid = v->srcs->v[v->src].uid;
+	uint32_t i;
+
+	for (i = 0; i < q->hdr->nused; i++)
+		if (target(&v->args->sel, &q->slots[i]))
+			fn(q, &q->slots[i], uid, v);
+}
+
 /* ---------------------------------------------------------- processes */
 
 /* The real uid of process pid, from /proc; -1 if it is gone. */
@@ -822,6 +818,49 @@ wait_gone(const struct procs *ps, long secs)
 	return left;
 }
 
+/* ---------------------------------------------------------- commands */
+
+/*
+ * What every command starts with: its arguments (argv[0] is the command)
+ * parsed into a, the queue files they select found into ss, and each of
+ * them visited by fn into v, which starts empty.  drain and kill, which
+ * act on backends, say so when none matched (a file that could not be
+ * read has been named: that explains enough).  end() releases it all.
+ */
+static void
+begin(int argc, char **argv, unsigned cmd, visit_fn *fn, struct args *a,
+    struct srcs *ss, struct visit *v)
+{
+	parse_args(argc, argv, cmd, a);
+	find_sources(ss, &a->sel);
+	memset(v, 0, sizeof(*v));
+	v->args = a;
+	v->srcs = ss;
+	walk(ss, 0, fn, v);
+	if ((cmd & (C_DRAIN | C_KILL)) && v->matched == 0 && !v->fail &&
+	    !ss->fail)
+		warnx("no backend matches");
+}
+
+/* Frees what begin() and the visits allocated; ss->fail stays. */
+static void
+end(struct args *a, struct srcs *ss, struct visit *v)
+{
+	free(v->rows.v);
+	free(v->gstats.v);
+	procs_free(&v->procs);
+	free_sources(ss);
+	free_args(a);
+}
+
+/* The exit status of drain and kill, once they are done. */
+static int
+acted(const struct visit *v)
+{
+	return v->matched == 0 || v->fail || v->srcs->fail ? ADM_EXIT_FAIL :
+	    ADM_EXIT_OK;
+}
+
 /* ---------------------------------------------------------- list */
 
 static void
@@ -840,7 +879,7 @@ rows_visit(struct queue *q, struct visit *v)
 		r->slot.key.group[QUEUE_GROUPLEN - 1] = '\0';
 		r->slot.script[QUEUE_SCRIPTLEN - 1] = '\0';
 		r->uid = v->srcs->v[v->src].uid;
-		r->src = v->src;
+		r->tmpbase = v->srcs->v[v->src].tmpbase;
 	}
 }
 
@@ -858,229 +897,6 @@ row_cmp(const void *a, const void *b)
 	return x->slot.pid < y->slot.pid ? -1 : x->slot.pid > y->slot.pid;
 }
 
-/* The name of uid, or its number. */
-static const char *
-user_name(uid_t uid)
-{
-	static char name[64];
-	static uid_t last = (uid_t)-1;
-	struct passwd *pw;
-
-	if (uid == last)
-		return name;
-	if ((pw = getpwuid(uid)) == NULL ||
-	    util_strlcpy(name, pw->pw_name, sizeof(name)) == -1)
-		(void)util_fmt(name, sizeof(name), "%u", (unsigned)uid);
-	last = uid;
-	return name;
-}
-
-/* Length of the valid UTF-8 sequence at p (n bytes left), or 0. */
-static size_t
-utf8_len(const unsigned char *p, size_t n)
-{
-	uint32_t c;
-	size_t len, i;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		len = 2;
-		c = p[0] & 0x1f;
-	} else if ((p[0] & 0xf0) == 0xe0) {
-		len = 3;
-		c = p[0] & 0x0f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		len = 4;
-		c = p[0] & 0x07;
-	} else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (p[i] & 0x3f);
-	}
-	/* Overlong forms, surrogates and beyond Unicode are not UTF-8. */
-	if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
-	    c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	return len;
-}
-
-/*
- * s for a terminal: control characters (C1 too), bytes that are not UTF-8
- * and backslashes as \ooo or \\ (vis(3) style), so that a script path
- * cannot move the cursor.  buf holds 4 bytes per byte of s, and a NUL.
- */
-static const char *
-text(const char *s, char *buf, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = 0, left = strlen(s), k;
-
-	while (left > 0 && n + 9 <= len) {
-		k = utf8_len(p, left);
-		if (k == 0 || *p < 0x20 || *p == 0x7f ||
-		    (k == 2 && p[0] == 0xc2 && p[1] < 0xa0)) {
-			k = k == 0 ? 1 : k;
-			for (; k > 0; k--, p++, left--)
-				n += (size_t)snprintf(buf + n, len - n,
-				    "\\%03o", *p);
-			continue;
-		}
-		if (*p == '\\')
-			buf[n++] = '\\';
-		for (; k > 0; k--, left--)
-			buf[n++] = (char)*p++;
-	}
-	buf[n] = '\0';
-	return buf;
-}
-
-/* A duration: 45s, 12m03s, 3h02m, 2d05h. */
-static const char *
-dur(int64_t secs, char *buf, size_t len)
-{
-	long long s = secs < 0 ? 0 : (long long)secs;
-
-	if (s < 60)
-		(void)util_fmt(buf, len, "%llds", s);
-	else if (s < 3600)
-		(void)util_fmt(buf, len, "%lldm%02llds", s / 60, s % 60);
-	else if (s < 86400)
-		(void)util_fmt(buf, len, "%lldh%02lldm", s / 3600,
-		    s / 60 % 60);
-	else
-		(void)util_fmt(buf, len, "%lldd%02lldh", s / 86400,
-		    s / 3600 % 24);
-	return buf;
-}
-
-/*
- * The TIME column: how long an idle backend has waited, how long the
- * current request has run; nothing for parents and reservations.
- */
-static const char *
-row_time(const struct queue_slot *s, int64_t now, char *buf, size_t len)
-{
-	int64_t since;
-
-	switch (s->state) {
-	case QS_IDLE:
-	case QS_BUSY:
-	case QS_DRAINING:
-		break;
-	default:
-		return "-";
-	}
-	if (s->state != QS_IDLE && s->fe_pid > 0)
-		since = s->last_start;
-	else
-		since = s->last_end != 0 ? s->last_end : s->started;
-	return dur(now - since, buf, len);
-}
-
-static void
-print_table(const struct rows *rs)
-{
-	char group[4 * QUEUE_GROUPLEN + 1], script[4 * QUEUE_SCRIPTLEN + 1];
-	char age[32], tm[32], fe[16];
-	const struct queue_slot *s;
-	int64_t now = (int64_t)time(NULL);
-	size_t i;
-
-	printf("%-10s %-12s %8s %-8s %6s %7s %7s %8s %s\n", "USER", "GROUP",
-	    "PID", "STATE", "RUNS", "AGE", "TIME", "FE", "SCRIPT");
-	for (i = 0; i < rs->n; i++) {
-		s = &rs->v[i].slot;
-		if (s->fe_pid > 0)
-			(void)util_fmt(fe, sizeof(fe), "%d", (int)s->fe_pid);
-		else
-			(void)util_strlcpy(fe, "-", sizeof(fe));
-		printf("%-10s %-12s %8d %-8s %6u %7s %7s %8s %s\n",
-		    user_name(rs->v[i].uid),
-		    text(s->key.group, group, sizeof(group)), (int)s->pid,
-		    queue_state_name(s->state), (unsigned)s->runs,
-		    dur(now - s->started, age, sizeof(age)),
-		    row_time(s, now, tm, sizeof(tm)), fe,
-		    text(s->script, script, sizeof(script)));
-	}
-}
-
-/*
- * s as a JSON string.  A byte that is not part of valid UTF-8 becomes
- * \u00XX (the character of that number), so the output is always valid.
- */
-static void
-json_str(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s), len;
-
-	putchar('"');
-	while (n > 0) {
-		if (*p == '"' || *p == '\\') {
-			printf("\\%c", *p);
-			len = 1;
-		} else if (*p < 0x20 || *p == 0x7f ||
-		    (len = utf8_len(p, n)) == 0) {
-			printf("\\u%04x", *p);
-			len = 1;
-		} else
-			(void)fwrite(p, 1, len, stdout);
-		p += len;
-		n -= len;
-	}
-	putchar('"');
-}
-
-static void
-print_json(const struct rows *rs, const struct srcs *ss)
-{
-	const struct queue_slot *s;
-	size_t i;
-
-	printf("{\"backends\":[");
-	for (i = 0; i < rs->n; i++) {
-		s = &rs->v[i].slot;
-		printf("%s\n{\"pid\":%d,\"user\":", i > 0 ? "," : "",
-		    (int)s->pid);
-		json_str(user_name(rs->v[i].uid));
-		printf(",\"uid\":%u,\"group\":", (unsigned)rs->v[i].uid);
-		json_str(s->key.group);
-		printf(",\"script\":");
-		json_str(s->script);
-		printf(",\"state\":\"%s\",\"runs\":%u,\"started\":%lld,"
-		    "\"last_used\":", queue_state_name(s->state),
-		    (unsigned)s->runs, (long long)s->started);
-		if (s->last_end != 0)
-			printf("%lld", (long long)s->last_end);
-		else
-			printf("null");
-		if (s->fe_pid > 0)
-			printf(",\"fe_pid\":%d", (int)s->fe_pid);
-		else
-			printf(",\"fe_pid\":null");
-		printf(",\"tmpbase\":");
-		json_str(ss->v[rs->v[i].src].tmpbase);
-		putchar('}');
-	}
-	printf("%s]}\n", rs->n > 0 ? "\n" : "");
-}
-
-/* The exit status once the output is out: 1 if it could not be written. */
-static int
-finish(int fail)
-{
-	if (fflush(stdout) == EOF || ferror(stdout)) {
-		warn("stdout");
-		return ADM_EXIT_FAIL;
-	}
-	return fail ? ADM_EXIT_FAIL : ADM_EXIT_OK;
-}
-
 int
 cmd_list(int argc, char **argv)
 {
@@ -1088,22 +904,15 @@ cmd_list(int argc, char **argv)
 	struct args a;
 	struct srcs ss;
 
-	parse_args(argc, argv, C_LIST, &a);
-	find_sources(&ss, &a.sel);
-	memset(&v, 0, sizeof(v));
-	v.args = &a;
-	v.srcs = &ss;
-	walk(&ss, 0, rows_visit, &v);
+	begin(argc, argv, C_LIST, rows_visit, &a, &ss, &v);
 	if (v.rows.n > 1)
 		qsort(v.rows.v, v.rows.n, sizeof(v.rows.v[0]), row_cmp);
 	if (a.json)
-		print_json(&v.rows, &ss);
+		out_list_json(&v.rows);
 	else
-		print_table(&v.rows);
-	free(v.rows.v);
-	free_sources(&ss);
-	free_args(&a);
-	return finish(ss.fail);
+		out_list_table(&v.rows);
+	end(&a, &ss, &v);
+	return out_finish(ss.fail);
 }
 
 /* ---------------------------------------------------------- status */
@@ -1164,153 +973,6 @@ gstat_cmp(const void *a, const void *b)
 	return strcmp(x->group, y->group);
 }
 
-/* Backend processes (and places reserved for them), not parents. */
-static unsigned
-nbackends(const struct gstat *g)
-{
-	return g->nstate[QS_STARTING] + g->nstate[QS_IDLE] +
-	    g->nstate[QS_BUSY] + g->nstate[QS_DRAINING];
-}
-
-static void
-status_table(const struct gstats *gs)
-{
-	char group[4 * QUEUE_GROUPLEN + 1];
-	const struct gstat *g;
-	size_t i;
-
-	printf("%-10s %-12s %8s %5s %5s %8s %7s %7s %9s %7s %8s\n", "USER",
-	    "GROUP", "BACKENDS", "IDLE", "BUSY", "DRAINING", "PARENTS",
-	    "WAITING", "REQUESTS", "MAXHIT", "STARTED");
-	for (i = 0; i < gs->n; i++) {
-		g = &gs->v[i];
-		printf("%-10s %-12s %8u %5u %5u %8u %7u %7u %9llu %7llu "
-		    "%8llu\n", user_name(g->uid),
-		    text(g->group, group, sizeof(group)), nbackends(g),
-		    g->nstate[QS_IDLE], g->nstate[QS_BUSY],
-		    g->nstate[QS_DRAINING], g->nstate[QS_PARENT],
-		    (unsigned)g->n[G_WAITING],
-		    (unsigned long long)g->n[G_REQUESTS],
-		    (unsigned long long)g->n[G_MAXHIT],
-		    (unsigned long long)g->n[G_SPAWNED]);
-	}
-}
-
-static void
-status_json(const struct gstats *gs)
-{
-	const struct gstat *g;
-	size_t i;
-
-	printf("{\"groups\":[");
-	for (i = 0; i < gs->n; i++) {
-		g = &gs->v[i];
-		printf("%s\n{\"user\":", i > 0 ? "," : "");
-		json_str(user_name(g->uid));
-		printf(",\"uid\":%u,\"group\":", (unsigned)g->uid);
-		json_str(g->group);
-		printf(",\"backends\":%u,\"starting\":%u,\"idle\":%u,"
-		    "\"busy\":%u,\"draining\":%u,\"parents\":%u,"
-		    "\"spawning\":%u,\"waiting\":%u,\"requests\":%llu,"
-		    "\"maxbackends_reached\":%llu,\"backends_started\":%llu}",
-		    nbackends(g), g->nstate[QS_STARTING], g->nstate[QS_IDLE],
-		    g->nstate[QS_BUSY], g->nstate[QS_DRAINING],
-		    g->nstate[QS_PARENT], g->nstate[QS_SPAWNING],
-		    (unsigned)g->n[G_WAITING],
-		    (unsigned long long)g->n[G_REQUESTS],
-		    (unsigned long long)g->n[G_MAXHIT],
-		    (unsigned long long)g->n[G_SPAWNED]);
-	}
-	printf("%s]}\n", gs->n > 0 ? "\n" : "");
-}
-
-/*
- * s as an OpenMetrics label value: backslash, double quote and newline
- * escaped; a byte that is not valid UTF-8 becomes U+FFFD, as the format
- * has no escape for bytes.
- */
-static void
-om_label(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s), len;
-
-	while (n > 0) {
-		len = 1;
-		if (*p == '\\' || *p == '"')
-			printf("\\%c", *p);
-		else if (*p == '\n')
-			printf("\\n");
-		else if ((len = utf8_len(p, n)) == 0) {
-			printf("\xef\xbf\xbd");
-			len = 1;
-		} else
-			(void)fwrite(p, 1, len, stdout);
-		p += len;
-		n -= len;
-	}
-}
-
-/* The labels of g: {user="..",group=".." then extra, if any. */
-static void
-om_labels(const struct gstat *g, const char *extra)
-{
-	printf("{user=\"");
-	om_label(user_name(g->uid));
-	printf("\",group=\"");
-	om_label(g->group);
-	printf("\"%s}", extra);
-}
-
-/*
- * One metric family.  Counter samples end in _total; the family name in
- * TYPE and HELP does not (OpenMetrics 1.0, "Counter").
- */
-static void
-om_family(const struct gstats *gs, const char *name, const char *type,
-    const char *help, int counter)
-{
-	size_t i;
-
-	printf("# TYPE %s %s\n# HELP %s %s\n", name, type, name, help);
-	for (i = 0; i < gs->n; i++) {
-		printf("%s%s", name, strcmp(type, "counter") == 0 ?
-		    "_total" : "");
-		om_labels(&gs->v[i], "");
-		printf(" %llu\n", (unsigned long long)gs->v[i].n[counter]);
-	}
-}
-
-static void
-status_openmetrics(const struct gstats *gs)
-{
-	char extra[64];
-	size_t i;
-	int st;
-
-	printf("# TYPE speedy_backends gauge\n"
-	    "# HELP speedy_backends Backend processes and parents by state.\n");
-	for (i = 0; i < gs->n; i++)
-		for (st = QS_FREE + 1; st < QS__COUNT; st++) {
-			(void)util_fmt(extra, sizeof(extra), ",state=\"%s\"",
-			    queue_state_name(st));
-			printf("speedy_backends");
-			om_labels(&gs->v[i], extra);
-			printf(" %u\n", gs->v[i].nstate[st]);
-		}
-	om_family(gs, "speedy_waiting_frontends", "gauge",
-	    "Frontends waiting because MaxBackends backends are busy.",
-	    G_WAITING);
-	om_family(gs, "speedy_requests", "counter", "Requests completed.",
-	    G_REQUESTS);
-	om_family(gs, "speedy_maxbackends_reached", "counter",
-	    "Times a request had to wait because MaxBackends was reached.",
-	    G_MAXHIT);
-	om_family(gs, "speedy_backends_started", "counter",
-	    "Backends started or forked.", G_SPAWNED);
-	printf("# EOF\n");
-}
-
 int
 cmd_status(int argc, char **argv)
 {
@@ -1318,25 +980,18 @@ cmd_status(int argc, char **argv)
 	struct args a;
 	struct srcs ss;
 
-	parse_args(argc, argv, C_STATUS, &a);
-	find_sources(&ss, &a.sel);
-	memset(&v, 0, sizeof(v));
-	v.args = &a;
-	v.srcs = &ss;
-	walk(&ss, 0, status_visit, &v);
+	begin(argc, argv, C_STATUS, status_visit, &a, &ss, &v);
 	if (v.gstats.n > 1)
 		qsort(v.gstats.v, v.gstats.n, sizeof(v.gstats.v[0]),
 		    gstat_cmp);
 	if (a.json)
-		status_json(&v.gstats);
+		out_status_json(&v.gstats);
 	else if (a.openmetrics)
-		status_openmetrics(&v.gstats);
+		out_status_openmetrics(&v.gstats);
 	else
-		status_table(&v.gstats);
-	free(v.gstats.v);
-	free_sources(&ss);
-	free_args(&a);
-	return finish(ss.fail);
+		out_status_table(&v.gstats);
+	end(&a, &ss, &v);
+	return out_finish(ss.fail);
 }
 
 /* ---------------------------------------------------------- drain */
@@ -1425,28 +1080,25 @@ track(struct visit *v, pid_t pid, uid_t uid, struct proc *p)
 }
 
 static void
+drain_slot(struct queue *q, struct queue_slot *s, uid_t uid, struct visit *v)
+{
+	struct proc p;
+
+	if (s->state == QS_IDLE || s->state == QS_PARENT) {
+		if (quit_slot(q, s, uid) == -1) {
+			v->fail = 1;
+			return;
+		}
+	} else
+		s->state = QS_DRAINING;	/* exits after its request */
+	v->matched++;
+	(void)track(v, s->pid, uid, &p);
+}
+
+static void
 drain_visit(struct queue *q, struct visit *v)
 {
-	uid_t uid = v->srcs->v[v->src].uid;
-	struct queue_slot *s;
-	struct proc p;
-	uint32_t i;
-
-	for (i = 0; i < q->hdr->nused; i++) {
-		s = &q->slots[i];
-		if (!sel_match(&v->args->sel, s) || s->state == QS_STARTING ||
-		    s->state == QS_SPAWNING)
-			continue;
-		if (s->state == QS_IDLE || s->state == QS_PARENT) {
-			if (quit_slot(q, s, uid) == -1) {
-				v->fail = 1;
-				continue;
-			}
-		} else
-			s->state = QS_DRAINING;	/* exits after its request */
-		v->matched++;
-		(void)track(v, s->pid, uid, &p);
-	}
+	each_target(q, v, drain_slot);
 }
 
 int
@@ -1457,25 +1109,15 @@ cmd_drain(int argc, char **argv)
 	struct srcs ss;
 	size_t left;
 
-	parse_args(argc, argv, C_DRAIN, &a);
-	find_sources(&ss, &a.sel);
-	memset(&v, 0, sizeof(v));
-	v.args = &a;
-	v.srcs = &ss;
-	walk(&ss, 0, drain_visit, &v);
-	/* A file we could not read has been named: that explains enough. */
-	if (v.matched == 0 && !v.fail && !ss.fail)
-		warnx("no backend matches");
-	else if (a.wait >= 0 && (left = wait_gone(&v.procs, a.wait)) > 0) {
+	begin(argc, argv, C_DRAIN, drain_visit, &a, &ss, &v);
+	/* If nothing matched, v.procs is empty: no wait. */
+	if (a.wait >= 0 && (left = wait_gone(&v.procs, a.wait)) > 0) {
 		warnx("%zu of %zu drained processes still running after %ld "
 		    "s", left, v.procs.n, a.wait);
 		v.fail = 1;
 	}
-	procs_free(&v.procs);
-	free_sources(&ss);
-	free_args(&a);
-	return v.matched == 0 || v.fail || ss.fail ? ADM_EXIT_FAIL :
-	    ADM_EXIT_OK;
+	end(&a, &ss, &v);
+	return acted(&v);
 }
 
 /* ---------------------------------------------------------- kill */
@@ -1491,34 +1133,32 @@ graceful(int sig)
 }
 
 static void
+kill_slot(struct queue *q, struct queue_slot *s, uid_t uid, struct visit *v)
+{
+	struct proc p;
+
+	(void)q;
+	v->matched++;
+	v->srcs->v[v->src].touched = 1;
+	if (track(v, s->pid, uid, &p) != 0)
+		return;
+	/*
+	 * No frontend may take it while it dies.  But an idle backend marked
+	 * draining ignores a graceful signal (it waits for QUIT): that one
+	 * stays idle.
+	 */
+	if (s->state != QS_IDLE || !graceful(v->args->sig))
+		s->state = QS_DRAINING;
+	if (proc_signal(&p, v->args->sig) == -1 && errno != ESRCH) {
+		warn("cannot signal process %d", (int)s->pid);
+		v->fail = 1;
+	}
+}
+
+static void
 kill_visit(struct queue *q, struct visit *v)
 {
-	uid_t uid = v->srcs->v[v->src].uid;
-	struct queue_slot *s;
-	struct proc p;
-	uint32_t i;
-
-	for (i = 0; i < q->hdr->nused; i++) {
-		s = &q->slots[i];
-		if (!sel_match(&v->args->sel, s) || s->state == QS_STARTING ||
-		    s->state == QS_SPAWNING)
-			continue;
-		v->matched++;
-		v->srcs->v[v->src].touched = 1;
-		if (track(v, s->pid, uid, &p) != 0)
-			continue;
-		/*
-		 * No frontend may take it while it dies.  But an idle
-		 * backend marked draining ignores a graceful signal (it
-		 * waits for QUIT): that one stays idle.
-		 */
-		if (s->state != QS_IDLE || !graceful(v->args->sig))
-			s->state = QS_DRAINING;
-		if (proc_signal(&p, v->args->sig) == -1 && errno != ESRCH) {
-			warn("cannot signal process %d", (int)s->pid);
-			v->fail = 1;
-		}
-	}
+	each_target(q, v, kill_slot);
 }
 
 /* SIGKILLs the processes of ps that are still there. */
@@ -1543,14 +1183,7 @@ cmd_kill(int argc, char **argv)
 	struct srcs ss;
 	size_t left;
 
-	parse_args(argc, argv, C_KILL, &a);
-	find_sources(&ss, &a.sel);
-	memset(&v, 0, sizeof(v));
-	v.args = &a;
-	v.srcs = &ss;
-	walk(&ss, 0, kill_visit, &v);
-	if (v.matched == 0 && !v.fail && !ss.fail)
-		warnx("no backend matches");
+	begin(argc, argv, C_KILL, kill_visit, &a, &ss, &v);
 	if (wait_gone(&v.procs, a.grace) > 0) {
 		kill_rest(&v.procs, &v);
 		if ((left = wait_gone(&v.procs, KILL_WAIT)) > 0) {
@@ -1561,9 +1194,6 @@ cmd_kill(int argc, char **argv)
 	}
 	/* What the killed left in the queue files goes now. */
 	walk(&ss, 1, NULL, &v);
-	procs_free(&v.procs);
-	free_sources(&ss);
-	free_args(&a);
-	return v.matched == 0 || v.fail || ss.fail ? ADM_EXIT_FAIL :
-	    ADM_EXIT_OK;
+	end(&a, &ss, &v);
+	return acted(&v);
 }

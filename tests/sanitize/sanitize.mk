@@ -40,7 +40,8 @@ SAN_UNIT_TESTS	= $(addprefix $(SAN_DIR)/,$(UNIT_TESTS))
 SAN_ETC		= $(SAN_DIR)/etc
 SAN_HEADERS	= src/common/opt.h src/common/proto.h src/common/queue.h \
 		  src/common/snap.h src/common/util.h src/common/fcgi.h \
-		  src/frontend/fe.h src/backend/be.h admin/adm.h admin/conf.h
+		  src/frontend/fe.h src/backend/be.h admin/adm.h admin/adm_out.h \
+		  admin/conf.h
 SAN_CANARY	= $(SAN_DIR)/canary $(SAN_DIR)/canary-plain
 SAN_ALL		= $(SAN_PROGRAMS) $(SAN_UNIT_TESTS) $(SAN_ETC) $(SAN_CANARY)
 

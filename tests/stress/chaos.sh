@@ -59,9 +59,8 @@
 set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-TOP=$(cd "$HERE/../.." && pwd)
-# shellcheck source=../lib.bash
-. "$TOP/tests/lib.bash"	# queue_dump, gone, marked_pids, ...
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"	# stress_setup, start_clients, tally, finish; lib.bash
 
 MODE=${1:-}
 case $MODE in
@@ -72,68 +71,15 @@ esac
 NREQ=${STRESS_REQUESTS:-200}
 NCLIENTS=${STRESS_CLIENTS:-16}
 NSEEDS=${STRESS_SEEDS:-64}
-HANG=${STRESS_HANG:-30}
 DEADLINE=${STRESS_DEADLINE:-100}
 MB_CLIENTS=${STRESS_MB_CLIENTS:-50}
 MB_REQUESTS=${STRESS_MB_REQUESTS:-10}
 MB_MAX=2
 TIMEOUT=2			# the backends' Timeout (-t)
-BASESEED=${STRESS_SEED:-$(( $(date +%s) % 100000 + $$ ))}
 
-SPEEDY=${SPEEDY_BIN:-$TOP/src/frontend/speedy}
-if [ -z "${SPEEDY_INSTALLED:-}" ]; then
-	export SPEEDY_BACKENDPROG=${SPEEDY_BACKENDPROG:-$TOP/src/backend/speedy_backend}
-	export PERL5LIB="$TOP/src/perl${PERL5LIB:+:$PERL5LIB}"
-fi
-# Options only from the #! line below.
-unset SPEEDY_TIMEOUT SPEEDY_MAXBACKENDS SPEEDY_MAXRUNS SPEEDY_GROUP \
-    SPEEDY_BUFSIZGET SPEEDY_BUFSIZPOST SPEEDY_PERLARGS
-
-if [ -n "${STRESS_DIR:-}" ]; then
-	D=$STRESS_DIR
-	mkdir "$D" || exit 2
-else
-	D=$(mktemp -d "${TMPDIR:-/tmp}/speedy-stress.XXXXXX") || exit 2
-fi
-D=$(cd "$D" && pwd)
-export STRESS_MARK="$D"
-export SPEEDY_TMPBASE="$D/sp"
-SD="$D/sp.$(id -u)"		# the TmpBase directory
+# Options only from the #! line below: none from the environment.
+stress_setup speedy-stress
 SCRIPT="$D/w/stress.pl"		# the script as clients run it (#! speedy)
-BG=()				# our background jobs (clients, chaos, sampler)
-
-# ---------------------------------------------------------------- cleanup
-
-# kill_all: SIGKILLs every process that carries our mark (clients,
-# timeouts, frontends, backends, parents), until none is left.
-kill_all() {
-	local i p left
-	[ ${#BG[@]} -gt 0 ] && kill -KILL "${BG[@]}" 2>/dev/null
-	for i in 1 2 3 4 5 6 7 8 9 10; do
-		left=$(marked_pids "$D")
-		[ -z "$left" ] && return 0
-		for p in $left; do
-			kill -KILL "$p" 2>/dev/null
-		done
-		sleep 0.1
-	done
-	echo "chaos.sh: processes left after cleanup: $left" >&2
-}
-
-cleanup() {
-	# timeout(1) signals its child and then the child's process group:
-	# a second TERM must not cut the cleanup short.
-	trap - EXIT
-	trap '' INT TERM HUP
-	kill_all
-	if [ -n "${STRESS_KEEP:-}" ]; then
-		echo "kept=$D"
-	else
-		rm -rf "$D"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 3' INT TERM HUP
 
 # ----------------------------------------------------------------- setup
 
@@ -432,7 +378,6 @@ at_work() {
 echo "mode=$MODE"
 echo "seed=$BASESEED"
 echo "dir=$D"
-fail=()
 
 case $MODE in
 chaos)
@@ -440,10 +385,7 @@ chaos)
 	BG+=($!)
 	watchdog &
 	BG+=($!)
-	for ((c = 0; c < NCLIENTS; c++)); do
-		client "$c" "$NREQ" 2>>"$D/clients.err" &
-		BG+=($!)
-	done
+	start_clients "$NCLIENTS" "$NREQ"
 	total=$((NCLIENTS * NREQ))
 	;;
 maxbackends)
@@ -451,10 +393,7 @@ maxbackends)
 	BG+=($!)
 	watchdog &
 	BG+=($!)
-	for ((c = 0; c < MB_CLIENTS; c++)); do
-		client "$c" "$MB_REQUESTS" 2>>"$D/clients.err" &
-		BG+=($!)
-	done
+	start_clients "$MB_CLIENTS" "$MB_REQUESTS"
 	total=$((MB_CLIENTS * MB_REQUESTS))
 	;;
 esac
@@ -479,15 +418,8 @@ for p in $(marked_pids "$D"); do
 done
 
 cat "$D"/res/* >"$D/results" 2>/dev/null
-tally() {
-	awk -v k="$1" '$6 == k' "$D/results" | wc -l
-}
 echo "requests=$total"
-declare -A tal
-for k in completed error killed hung corrupted unclean not_run; do
-	tal[$k]=$(tally $k)
-	echo "$k=${tal[$k]}"
-done
+tally 6 completed error killed hung corrupted unclean not_run
 n_results=$(wc -l <"$D/results")
 [ "$n_results" -eq "$total" ] ||
     fail+=("$n_results results for $total requests")
@@ -572,12 +504,4 @@ done
 echo "leftover=$(printf '%s' "$left" | grep -c .)"
 [ -z "$left" ] || fail+=("left 25 s after the stragglers: $(echo $left)")
 queue_dump "$SD" >/dev/null 2>&1 || fail+=("queue file does not validate at the end")
-echo "runtime_s=$SECONDS"
-
-if [ ${#fail[@]} -eq 0 ]; then
-	echo "result=PASS"
-	exit 0
-fi
-echo "result=FAIL"
-printf 'failure: %s\n' "${fail[@]}"
-exit 1
+finish

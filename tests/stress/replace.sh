@@ -52,69 +52,17 @@
 set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-TOP=$(cd "$HERE/../.." && pwd)
-# shellcheck source=../lib.bash
-. "$TOP/tests/lib.bash"	# queue_dump, gone, marked_pids, ppid_of, ...
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"	# stress_setup, start_clients, tally, finish; lib.bash
 
 NCLIENTS=${STRESS_REPLACE_CLIENTS:-4}
 NOPS=${STRESS_REPLACE_OPS:-45}
 LINES=${STRESS_REPLACE_LINES:-400}
-HANG=${STRESS_HANG:-30}
-BASESEED=${STRESS_SEED:-$(( $(date +%s) % 100000 + $$ ))}
 TAGS=ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 
-SPEEDY=${SPEEDY_BIN:-$TOP/src/frontend/speedy}
-if [ -z "${SPEEDY_INSTALLED:-}" ]; then
-	export SPEEDY_BACKENDPROG=${SPEEDY_BACKENDPROG:-$TOP/src/backend/speedy_backend}
-	export PERL5LIB="$TOP/src/perl${PERL5LIB:+:$PERL5LIB}"
-	ADMIN=$TOP/admin/speedy-admin
-else
-	ADMIN=${SPEEDY_ADMIN:-/usr/sbin/speedy-admin}
-fi
-unset SPEEDY_TIMEOUT SPEEDY_MAXBACKENDS SPEEDY_MAXRUNS SPEEDY_GROUP \
-    SPEEDY_BUFSIZGET SPEEDY_BUFSIZPOST SPEEDY_PERLARGS SPEEDY_REQUESTTIMEOUT
-
-if [ -n "${STRESS_DIR:-}" ]; then
-	D=$STRESS_DIR
-	mkdir "$D" || exit 2
-else
-	D=$(mktemp -d "${TMPDIR:-/tmp}/speedy-replace.XXXXXX") || exit 2
-fi
-D=$(cd "$D" && pwd)
-export STRESS_MARK="$D"
-export SPEEDY_TMPBASE="$D/sp"
-SD="$D/sp.$(id -u)"		# the TmpBase directory
+stress_setup speedy-replace
+unset SPEEDY_REQUESTTIMEOUT	# and no request time limit either
 SCRIPT="$D/w/version.pl"	# the script the clients run
-BG=()				# the clients
-
-# ---------------------------------------------------------------- cleanup
-
-kill_all() {
-	local i p left
-	[ ${#BG[@]} -gt 0 ] && kill -KILL "${BG[@]}" 2>/dev/null
-	for i in 1 2 3 4 5 6 7 8 9 10; do
-		left=$(marked_pids "$D")
-		[ -z "$left" ] && return 0
-		for p in $left; do
-			kill -KILL "$p" 2>/dev/null
-		done
-		sleep 0.1
-	done
-	echo "replace.sh: processes left after cleanup: $left" >&2
-}
-
-cleanup() {
-	trap - EXIT
-	trap '' INT TERM HUP
-	kill_all
-	if [ -n "${STRESS_KEEP:-}" ]; then
-		echo "kept=$D"
-	else
-		rm -rf "$D"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 3' INT TERM HUP
 
 # -------------------------------------------------------------- versions
 
@@ -257,12 +205,8 @@ client() {
 echo "mode=replace"
 echo "seed=$BASESEED"
 echo "dir=$D"
-fail=()
 
-for ((c = 0; c < NCLIENTS; c++)); do
-	client "$c" 2>>"$D/clients.err" &
-	BG+=($!)
-done
+start_clients "$NCLIENTS"
 wrc=0
 writer || wrc=$?
 : >"$D/stop"
@@ -282,11 +226,7 @@ final_tag=$(tag_of "${final:-0}")
 echo "versions_written=$((${final:-0} + 1))"
 echo "final_tag=$final_tag"
 echo "requests=$(wc -l <"$D/results")"
-declare -A tal
-for k in ok busy mixed incomplete error hung unclean; do
-	tal[$k]=$(awk -v k="$k" '$4 == k' "$D/results" | wc -l)
-	echo "$k=${tal[$k]}"
-done
+tally 4 ok busy mixed incomplete error hung unclean
 # Responses per version, in the order the versions were written.
 seen=0
 for ((v = 0; v <= ${final:-0}; v++)); do
@@ -370,12 +310,4 @@ else
 	echo "stale_slots=$(printf '%s' "$stale" | grep -c .)"
 	[ -z "$stale" ] || fail+=("slots of dead processes: $(echo $stale)")
 fi
-echo "runtime_s=$SECONDS"
-
-if [ ${#fail[@]} -eq 0 ]; then
-	echo "result=PASS"
-	exit 0
-fi
-echo "result=FAIL"
-printf 'failure: %s\n' "${fail[@]}"
-exit 1
+finish
