@@ -18,15 +18,42 @@
 #include "snap.h"
 #include "util.h"
 
+/*
+ * Where each option lives in a section: a slot that never changes once
+ * given, so that a snapshot stays readable across an upgrade that adds
+ * options (between unpacking the new programs and the package's reload,
+ * the new speedy reads the old snapshot; the option ids, alphabetical,
+ * move).  A new option takes the next free slot.  Slots a file's writer
+ * did not know (header nopt) are unset; slots it knew and we do not are
+ * ignored.
+ */
+#define SNAP_NSLOT	32
+static const uint8_t slot_of[OPT__COUNT] = {
+	[OPT_BACKENDPROG] = 0,
+	[OPT_BUFSIZGET] = 1,
+	[OPT_BUFSIZPOST] = 2,
+	[OPT_GROUP] = 3,
+	[OPT_MAXBACKENDS] = 4,
+	[OPT_MAXRSS] = 5,
+	[OPT_MAXRUNS] = 6,
+	[OPT_PERLARGS] = 7,
+	[OPT_REQUESTTIMEOUT] = 8,
+	[OPT_TIMEOUT] = 9,
+	[OPT_TMPBASE] = 10,
+	[OPT_VERSION] = 11,
+	[OPT_CHECKMODULES] = 12,
+};
+_Static_assert(OPT__COUNT == 13, "a new option needs its slot in slot_of");
+
 struct snap_sect {
 	uint32_t	name, file;	/* string offsets */
 	uint32_t	line;
-	uint32_t	isset, locked;	/* one bit per option */
+	uint32_t	isset, locked;	/* one bit per slot */
 	uint32_t	firstpat, npat;
 	uint32_t	pad;
-	int64_t		num[OPT__COUNT];
-	uint32_t	str[OPT__COUNT];	/* string offsets */
-	uint32_t	optline[OPT__COUNT];
+	int64_t		num[SNAP_NSLOT];
+	uint32_t	str[SNAP_NSLOT];	/* string offsets */
+	uint32_t	optline[SNAP_NSLOT];
 };
 
 /*
@@ -51,7 +78,7 @@ struct snap_pat {
 /* Patterns read per pread while a lookup scans them. */
 #define SNAP_PATCHUNK	128
 
-_Static_assert(OPT__COUNT <= 32, "option bits fit a uint32_t");
+_Static_assert(SNAP_NSLOT <= 32, "slot bits fit a uint32_t");
 _Static_assert(sizeof(struct snap_header) == 64, "header layout");
 
 #define FNV_BASIS	2166136261u
@@ -176,16 +203,17 @@ encode_sect(const struct snap_build *in, int index, struct snap_sect *out,
 	out->firstpat = (uint32_t)(pats->len / sizeof(struct snap_pat));
 	out->npat = (uint32_t)in->npatterns;
 	for (id = 0; id < OPT__COUNT; id++) {
+		k = slot_of[id];
 		if (in->locked[id])
-			out->locked |= 1u << id;
+			out->locked |= 1u << k;
 		if (!in->opts.isset[id])
 			continue;
-		out->isset |= 1u << id;
-		out->optline[id] = (uint32_t)in->optline[id];
+		out->isset |= 1u << k;
+		out->optline[k] = (uint32_t)in->optline[id];
 		if (opt_table[id].type == OPT_T_STR)
-			out->str[id] = str_add(strs, in->opts.str[id]);
+			out->str[k] = str_add(strs, in->opts.str[id]);
 		else
-			out->num[id] = in->opts.num[id];
+			out->num[k] = in->opts.num[id];
 	}
 	for (k = 0; k < in->npatterns; k++) {
 		memset(&p, 0, sizeof(p));
@@ -351,7 +379,8 @@ check_header(struct snap *s, const struct snap_header *h, const char *path,
 		    "snapshot", path);
 		return -1;
 	}
-	if (h->version != SNAP_VERSION || h->nopt != OPT__COUNT) {
+	if (h->version != SNAP_VERSION || h->nopt < 1 ||
+	    h->nopt > SNAP_NSLOT) {
 		util_fmt(err, errlen, "%s was written by another version of "
 		    "speedy-admin; run speedy-admin reload", path);
 		return -1;
@@ -368,6 +397,7 @@ check_header(struct snap *s, const struct snap_header *h, const char *path,
 	}
 	s->nsect = h->nsect;
 	s->npat = h->npat;
+	s->nslot = h->nopt;
 	s->strsize = h->strsize;
 	s->sectoff = h->sectoff;
 	s->patoff = h->patoff;
@@ -523,10 +553,21 @@ snap_sect_line(const struct snap *s, int i)
 	return (int)sect_at(s, i)->line;
 }
 
+/* The slot of option id in s, or -1 if s's writer did not know it. */
+static int
+slot(const struct snap *s, int id)
+{
+	if (id < 0 || id >= OPT__COUNT || slot_of[id] >= s->nslot)
+		return -1;
+	return slot_of[id];
+}
+
 int
 snap_opt_line(const struct snap *s, int i, int id)
 {
-	return (int)sect_at(s, i)->optline[id];
+	int k = slot(s, id);
+
+	return k == -1 ? 0 : (int)sect_at(s, i)->optline[k];
 }
 
 /* True if the section's pattern range lies inside the pattern table. */
@@ -552,11 +593,12 @@ const char *
 snap_sect_str(const struct snap *s, int i, int id)
 {
 	const struct snap_sect *sc = sect_at(s, i);
+	int k = slot(s, id);
 
-	if (id < 0 || id >= OPT__COUNT || opt_table[id].type != OPT_T_STR ||
-	    !(sc->isset & (1u << id)) || sc->str[id] >= s->strsize)
+	if (k == -1 || opt_table[id].type != OPT_T_STR ||
+	    !(sc->isset & (1u << k)) || sc->str[k] >= s->strsize)
 		return NULL;
-	return str_at(s, sc->str[id]);
+	return str_at(s, sc->str[k]);
 }
 
 /*
@@ -591,25 +633,27 @@ apply_sect(const struct snap *s, uint32_t i, struct snap_result *r, char *err,
 	const struct opt_def *d;
 	struct snap_sect buf;
 	const struct snap_sect *sc;
-	int id = 0;
+	int id = 0, k;
 
 	if ((sc = fetch(s, (uint64_t)s->sectoff + (uint64_t)i * sizeof(buf),
 	    sizeof(buf), &buf)) == NULL)
 		goto bad;
 	for (id = 0; id < OPT__COUNT; id++) {
 		d = &opt_table[id];
-		if (sc->locked & (1u << id))
+		if ((k = slot(s, id)) == -1)
+			continue;
+		if (sc->locked & (1u << k))
 			r->locked[id] = 1;
-		if (!(sc->isset & (1u << id)))
+		if (!(sc->isset & (1u << k)))
 			continue;
 		if (!(d->ctx & OPT_CTX_CONF))
 			goto bad;
 		if (d->type == OPT_T_STR)
-			r->stroff[id] = sc->str[id];
-		else if (sc->num[id] < d->min || sc->num[id] > d->max)
+			r->stroff[id] = sc->str[k];
+		else if (sc->num[k] < d->min || sc->num[k] > d->max)
 			goto bad;
 		else
-			r->opts.num[id] = (long)sc->num[id];
+			r->opts.num[id] = (long)sc->num[k];
 		r->opts.isset[id] = 1;
 		r->from[id] = (int)i;
 	}

@@ -22,7 +22,7 @@
 
 #include "opt.h"
 
-#define SNAP_VERSION	1
+#define SNAP_VERSION	2
 #define SNAP_MAXSIZE	(16u << 20)	/* bytes; far above any real config */
 #define SNAP_MAXSECT	65536
 #define SNAP_MAXPAT	(1u << 20)
@@ -33,7 +33,7 @@
 struct snap_header {
 	char		magic[8];
 	uint32_t	version;
-	uint32_t	nopt;		/* OPT__COUNT of the writer */
+	uint32_t	nopt;		/* option slots the writer knew */
 	uint32_t	size;		/* of the whole file */
 	uint32_t	nsect, npat, strsize;
 	uint32_t	sectoff, patoff, stroff;
@@ -67,6 +67,7 @@ struct snap {
 	size_t			 size;
 	uint32_t		 nsect, npat, strsize;
 	uint32_t		 sectoff, patoff, stroff, checksum;
+	uint32_t		 nslot;		/* option slots the writer knew */
 };
 
 /* The longest pattern, with its NUL. */

@@ -5,7 +5,7 @@
  * refused with a message and never crash the reader.
  *
  * The damage tests patch the file's header and sections at the offsets of
- * layout version 1 (the structures are private to snap.c) and recompute
+ * layout version 2 (the structures are private to snap.c) and recompute
  * the FNV-1a checksum where the damage must get past snap_verify's first
  * check.  A new layout means a new SNAP_VERSION, and these offsets follow.
  */
@@ -25,7 +25,10 @@
 #include "util.h"
 #include "unit.h"
 
-/* Layout version 1: the header and one section, as snap.c writes them. */
+/*
+ * Layout version 2: the header and one section, as snap.c writes them;
+ * options in fixed slots (snap.c's slot_of), 32 of them.
+ */
 #define H_VERSION	8
 #define H_NOPT		12
 #define H_SIZE		16
@@ -42,8 +45,11 @@
 #define S_FIRSTPAT	20
 #define S_NPAT		24
 #define S_NUM		32
-#define S_STR		(S_NUM + 8 * OPT__COUNT)
-#define S_LEN		(S_STR + 8 * OPT__COUNT)
+#define S_NSLOT		32
+#define S_STR		(S_NUM + 8 * S_NSLOT)
+#define S_LEN		(S_STR + 8 * S_NSLOT)
+#define SLOT_GROUP	3
+#define SLOT_MAXRUNS	6
 #define P_STR		0
 #define P_LEN		16
 
@@ -437,8 +443,12 @@ test_damaged(void)
 	put32(b, H_VERSION, 99);
 	expect_bad(b, origlen, 0, -2, "another version", "other version");
 	memcpy(b, orig, origlen);
-	put32(b, H_NOPT, OPT__COUNT + 1);
-	expect_bad(b, origlen, 0, -2, "another version", "other option count");
+	put32(b, H_NOPT, S_NSLOT + 1);
+	expect_bad(b, origlen, 0, -2, "another version", "more option slots "
+	    "than the layout has");
+	memcpy(b, orig, origlen);
+	put32(b, H_NOPT, 0);
+	expect_bad(b, origlen, 0, -2, "another version", "no option slots");
 
 	memcpy(b, orig, origlen);
 	put32(b, H_SECTOFF, (uint32_t)origlen);
@@ -484,7 +494,7 @@ test_damaged(void)
 	/* Damage behind a good checksum: snap_verify's other checks. */
 	sect1 = get32(orig, H_SECTOFF) + S_LEN;
 	memcpy(b, orig, origlen);
-	put32(b, sect1 + S_STR + 4 * OPT_GROUP, 0x7fffffffu);
+	put32(b, sect1 + S_STR + 4 * SLOT_GROUP, 0x7fffffffu);
 	expect_bad(b, origlen, 1, -1, "Group of section 1 is damaged",
 	    "a string offset out of range");
 	memcpy(b, orig, origlen);
@@ -492,7 +502,7 @@ test_damaged(void)
 	expect_bad(b, origlen, 1, -1, "section 1 is damaged", "a name offset "
 	    "out of range");
 	memcpy(b, orig, origlen);
-	off = sect1 + S_NUM + 8 * OPT_MAXRUNS;
+	off = sect1 + S_NUM + 8 * SLOT_MAXRUNS;
 	memcpy(b + off, &(int64_t){ -5 }, 8);
 	expect_bad(b, origlen, 1, -1, "MaxRuns of section 1 is damaged",
 	    "a value out of range");
@@ -509,6 +519,84 @@ test_damaged(void)
 	put32(b, pat0 + P_STR, 0xffffff00u);
 	expect_bad(b, origlen, 1, -1, "pattern 0 is damaged", "a pattern "
 	    "offset out of range");
+}
+
+/*
+ * Every option the configuration may set, each with its own value: they
+ * must all come back, which no two options sharing a slot would allow.
+ * Then the same file as an older writer (fewer slots: the later options
+ * are unset) and a newer one (more slots: ours read as before) made it.
+ */
+static void
+test_slots(void)
+{
+	char e[64], val[OPT__COUNT][16];
+	unsigned char b[sizeof(orig)];
+	struct snap_build one;
+	struct snap_result r;
+	struct snap s;
+	ssize_t len;
+	int id, n = 0, fd;
+
+	memset(&one, 0, sizeof(one));
+	one.name = "";
+	one.file = "/etc/speedy/speedy.conf";
+	for (id = 0; id < OPT__COUNT; id++) {
+		if (!(opt_table[id].ctx & OPT_CTX_CONF))
+			continue;
+		(void)snprintf(val[id], sizeof(val[id]), "%d", 10 + id);
+		if (opt_set_value(&one.opts, id, val[id], e, sizeof(e)) == -1)
+			(void)fprintf(stderr, "# %s\n", e);
+		one.optline[id] = 100 + id;
+	}
+	if (!CHECK_INT(snap_write(path, &one, 1, err, sizeof(err)), 0,
+	    "slots: written"))
+		return;
+	CHECK_INT(snap_open(&s, path, err, sizeof(err)), 0, "slots: opened");
+	CHECK_INT(snap_apply(&s, "/x.pl", &r, err, sizeof(err)), 0,
+	    "slots: applied");
+	for (id = 0; id < OPT__COUNT; id++) {
+		if (!(opt_table[id].ctx & OPT_CTX_CONF))
+			continue;
+		n++;
+		if (opt_table[id].type == OPT_T_STR)
+			CHECK_STR(r.opts.str[id], val[id], "slots: %s",
+			    opt_table[id].name);
+		else
+			CHECK_INT(r.opts.num[id], 10 + id, "slots: %s",
+			    opt_table[id].name);
+	}
+	snap_close(&s);
+	CHECK(n > 10, "slots: %d options checked", n);
+
+	/* Written before CheckModules (slot 12) existed. */
+	if ((fd = open(path, O_RDONLY)) == -1 ||
+	    (len = read(fd, b, sizeof(b))) <= 0) {
+		perror(path);
+		exit(2);
+	}
+	(void)close(fd);
+	put32(b, H_NOPT, 12);
+	install(b, (size_t)len, 0);
+	CHECK_INT(snap_open(&s, path, err, sizeof(err)), 0, "slots: an older "
+	    "writer's file opens");
+	CHECK_INT(snap_apply(&s, "/x.pl", &r, err, sizeof(err)), 0,
+	    "slots: and applies");
+	CHECK(!r.opts.isset[OPT_CHECKMODULES] && r.opts.num[OPT_MAXRUNS] ==
+	    10 + OPT_MAXRUNS, "slots: an option its writer did not know is "
+	    "unset, the others read");
+	snap_close(&s);
+	/* Written by a later version, with options we do not know. */
+	put32(b, H_NOPT, 20);
+	install(b, (size_t)len, 0);
+	CHECK_INT(snap_open(&s, path, err, sizeof(err)), 0, "slots: a newer "
+	    "writer's file opens");
+	CHECK_INT(snap_apply(&s, "/x.pl", &r, err, sizeof(err)), 0,
+	    "slots: and applies");
+	CHECK_INT(r.opts.num[OPT_CHECKMODULES], 10 + OPT_CHECKMODULES,
+	    "slots: our options read as before");
+	snap_close(&s);
+	(void)unlink(path);
 }
 
 /*
@@ -612,6 +700,7 @@ main(void)
 	snap_close(&applied);
 	test_missing();
 	test_damaged();
+	test_slots();
 	test_fuzz();
 	test_files();
 	CHECK_INT(unit_count_fds(), base, "snap: no descriptor leaked");
