@@ -42,8 +42,16 @@ stress_setup() {
 	else
 		ADMIN=${SPEEDY_ADMIN:-/usr/sbin/speedy-admin}
 	fi
-	unset SPEEDY_TIMEOUT SPEEDY_MAXBACKENDS SPEEDY_MAXRUNS SPEEDY_GROUP \
-	    SPEEDY_BUFSIZGET SPEEDY_BUFSIZPOST SPEEDY_PERLARGS
+	# Every option variable (a RequestTimeout or MaxRSS from the caller
+	# would change the run); only those that choose programs and files
+	# stay.
+	for v in $(env | sed -n 's/^\(SPEEDY_[A-Z]*\)=.*/\1/p'); do
+		case $v in
+		SPEEDY_BIN | SPEEDY_INSTALLED | SPEEDY_ADMIN | \
+		    SPEEDY_BACKENDPROG | SPEEDY_CONFDIR | SPEEDY_SNAPSHOT) ;;
+		*)	unset "$v" ;;
+		esac
+	done
 
 	if [ -n "${STRESS_DIR:-}" ]; then
 		D=$STRESS_DIR

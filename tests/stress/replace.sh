@@ -61,7 +61,6 @@ LINES=${STRESS_REPLACE_LINES:-400}
 TAGS=ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 
 stress_setup speedy-replace
-unset SPEEDY_REQUESTTIMEOUT	# and no request time limit either
 SCRIPT="$D/w/version.pl"	# the script the clients run
 
 # -------------------------------------------------------------- versions
