@@ -132,6 +132,20 @@ rnd(void)
 	return rng * 2685821657736338717ULL;
 }
 
+/* Fisher-Yates shuffle of a round's jobs. */
+static void
+shuffle(int *jobs, int n)
+{
+	int i, k, t;
+
+	for (i = n - 1; i > 0; i--) {
+		k = (int)(rnd() % (uint64_t)(i + 1));
+		t = jobs[i];
+		jobs[i] = jobs[k];
+		jobs[k] = t;
+	}
+}
+
 /* Adds NAME=value to c's environment (a copy of ours), replacing NAME. */
 static void
 add_env(struct cmd *c, const char *var)
@@ -649,12 +663,7 @@ throughput(int rounds, int warm, const int *levels, int nlevels,
 			    dur_us, NULL, &runs, &elapsed);
 
 	for (round = 0; round < rounds; round++) {
-		for (i = njobs - 1; i > 0; i--) {
-			int k = (int)(rnd() % (uint64_t)(i + 1)), t = jobs[i];
-
-			jobs[i] = jobs[k];
-			jobs[k] = t;
-		}
+		shuffle(jobs, njobs);
 		for (i = 0; i < njobs; i++) {
 			int j = jobs[i];
 			struct cmd *c = &cmds[j / nlevels];
@@ -764,13 +773,7 @@ main(int argc, char **argv)
 
 	rng = seed * 0x9E3779B97F4A7C15ULL + 1;
 	for (round = 0; round < rounds; round++) {
-		/* Fisher-Yates shuffle of this round's jobs. */
-		for (i = njobs - 1; i > 0; i--) {
-			int k = (int)(rnd() % (uint64_t)(i + 1)), t = jobs[i];
-
-			jobs[i] = jobs[k];
-			jobs[k] = t;
-		}
+		shuffle(jobs, njobs);
 		for (i = 0; i < njobs; i++) {
 			struct cmd *c = &cmds[jobs[i]];
 			double us = run_once(c);
