@@ -25,18 +25,22 @@ hdr_init(struct proto_hdr *h, int type, size_t len, uint32_t a, uint32_t b)
 	h->b = b;
 }
 
-/* Sends all of buf; the first sendmsg carries the descriptors, if any. */
-static int
-send_with_fds(int sock, const void *buf, size_t len, const int *fds, int nfds)
+ssize_t
+proto_sendmsg_fds(int sock, const void *buf, size_t len, const int *fds,
+    int nfds, int flags)
 {
 	union {
 		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof(int) * PROTO_NFDS)];
+		char		buf[CMSG_SPACE(sizeof(int) * PROTO_SENDMAX_FDS)];
 	} cmsg;
 	struct msghdr msg;
 	struct iovec iov;
 	ssize_t n;
 
+	if (nfds < 0 || nfds > PROTO_SENDMAX_FDS) {
+		errno = EINVAL;
+		return -1;
+	}
 	memset(&msg, 0, sizeof(msg));
 	iov.iov_base = (void *)buf;
 	iov.iov_len = len;
@@ -51,11 +55,21 @@ send_with_fds(int sock, const void *buf, size_t len, const int *fds, int nfds)
 		cmsg.hdr.cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
 		memcpy(CMSG_DATA(&cmsg.hdr), fds, sizeof(int) * (size_t)nfds);
 	}
-	/* MSG_NOSIGNAL: a peer that went away is an error, not a SIGPIPE. */
 	do
-		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+		n = sendmsg(sock, &msg, flags);
 	while (n == -1 && errno == EINTR);
-	if (n == -1)
+	return n;
+}
+
+/* Sends all of buf; the first sendmsg carries the descriptors, if any. */
+static int
+send_with_fds(int sock, const void *buf, size_t len, const int *fds, int nfds)
+{
+	ssize_t n;
+
+	/* MSG_NOSIGNAL: a peer that went away is an error, not a SIGPIPE. */
+	if ((n = proto_sendmsg_fds(sock, buf, len, fds, nfds,
+	    MSG_NOSIGNAL)) == -1)
 		return -1;
 	while ((size_t)n < len) {
 		ssize_t m = send(sock, (const char *)buf + n, len - (size_t)n,

@@ -14,6 +14,8 @@
 #ifndef SPEEDY_PROTO_H
 #define SPEEDY_PROTO_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -81,6 +83,17 @@ void	proto_request_free(struct proto_request *req);
 int	proto_send_status(int sock, int kind, int code);
 int	proto_send_error(int sock, const char *msg);
 int	proto_send_quit(int sock);
+
+/*
+ * One sendmsg of buf with nfds descriptors (at most PROTO_SENDMAX_FDS,
+ * more than a request carries so that tests can send too many) attached
+ * as SCM_RIGHTS, retried on EINTR, with flags (MSG_NOSIGNAL and the
+ * like).  Returns the bytes sent, or -1 with errno set.  The senders
+ * above use it; so do the tests that send malformed messages.
+ */
+#define PROTO_SENDMAX_FDS	8
+ssize_t	proto_sendmsg_fds(int sock, const void *buf, size_t len,
+	    const int *fds, int nfds, int flags);
 
 /*
  * Reads the reply to a request: returns PROTO_STATUS with *kind and *code

@@ -35,6 +35,7 @@
 
 #define PROTO_FUZZ_MAX	(64 * 1024)
 #define MAX_SEND_FDS	7
+_Static_assert(MAX_SEND_FDS <= PROTO_SENDMAX_FDS, "proto_sendmsg_fds sends them");
 /* Messages read from one connection: a backend reads one, we try more. */
 #define MAX_MESSAGES	4
 
@@ -65,36 +66,14 @@ init_passfds(void)
 static void
 send_part(int sock, const uint8_t *data, size_t len, int nfds)
 {
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof(int) * MAX_SEND_FDS)];
-	} cmsg;
-	struct msghdr msg;
-	struct iovec iov;
+	int fds[MAX_SEND_FDS], i;
 	ssize_t n;
-	int i;
 
+	for (i = 0; i < nfds; i++)
+		fds[i] = passfds[i % 4];
 	while (len > 0) {
-		memset(&msg, 0, sizeof(msg));
-		iov.iov_base = (void *)data;
-		iov.iov_len = len;
-		msg.msg_iov = &iov;
-		msg.msg_iovlen = 1;
-		if (nfds > 0) {
-			memset(&cmsg, 0, sizeof(cmsg));
-			msg.msg_control = cmsg.buf;
-			msg.msg_controllen = CMSG_SPACE(sizeof(int) *
-			    (size_t)nfds);
-			cmsg.hdr.cmsg_level = SOL_SOCKET;
-			cmsg.hdr.cmsg_type = SCM_RIGHTS;
-			cmsg.hdr.cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
-			for (i = 0; i < nfds; i++)
-				memcpy(CMSG_DATA(&cmsg.hdr) + i * sizeof(int),
-				    &passfds[i % 4], sizeof(int));
-		}
-		n = sendmsg(sock, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n == -1 && errno == EINTR)
-			continue;
+		n = proto_sendmsg_fds(sock, data, len, fds, nfds,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n == -1 && errno == EAGAIN)
 			return;
 		if (n == -1)

@@ -62,28 +62,8 @@ closepair(int sv[2])
 static int
 send_raw(int sock, const void *buf, size_t len, const int *fds, int nfds)
 {
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof(int) * 8)];
-	} cmsg;
-	struct msghdr msg;
-	struct iovec iov;
-
-	memset(&msg, 0, sizeof(msg));
-	memset(&cmsg, 0, sizeof(cmsg));
-	iov.iov_base = (void *)buf;
-	iov.iov_len = len;
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	if (nfds > 0) {
-		msg.msg_control = cmsg.buf;
-		msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
-		cmsg.hdr.cmsg_level = SOL_SOCKET;
-		cmsg.hdr.cmsg_type = SCM_RIGHTS;
-		cmsg.hdr.cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
-		memcpy(CMSG_DATA(&cmsg.hdr), fds, sizeof(int) * (size_t)nfds);
-	}
-	return sendmsg(sock, &msg, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -1;
+	return proto_sendmsg_fds(sock, buf, len, fds, nfds, MSG_NOSIGNAL) ==
+	    (ssize_t)len ? 0 : -1;
 }
 
 /* A header plus body in one buffer. */
