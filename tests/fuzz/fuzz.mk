@@ -46,24 +46,9 @@ fuzz: fuzz-build
 	sh tests/fuzz/run -k -t $(FUZZ_SECONDS)
 
 # The objects: sources under test get coverage for libFuzzer to steer by.
-$(FUZZ_BUILD)/obj/opt.o: src/common/opt.c $(FUZZ_HDRS)
+$(FUZZ_BUILD)/obj/%.o: src/common/%.c $(FUZZ_HDRS)
 	@mkdir -p $(FUZZ_BUILD)/obj
-	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ src/common/opt.c
-$(FUZZ_BUILD)/obj/proto.o: src/common/proto.c $(FUZZ_HDRS)
-	@mkdir -p $(FUZZ_BUILD)/obj
-	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ src/common/proto.c
-$(FUZZ_BUILD)/obj/queue.o: src/common/queue.c $(FUZZ_HDRS)
-	@mkdir -p $(FUZZ_BUILD)/obj
-	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ src/common/queue.c
-$(FUZZ_BUILD)/obj/snap.o: src/common/snap.c $(FUZZ_HDRS)
-	@mkdir -p $(FUZZ_BUILD)/obj
-	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ src/common/snap.c
-$(FUZZ_BUILD)/obj/util.o: src/common/util.c $(FUZZ_HDRS)
-	@mkdir -p $(FUZZ_BUILD)/obj
-	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ src/common/util.c
-$(FUZZ_BUILD)/obj/fcgi.o: src/common/fcgi.c $(FUZZ_HDRS)
-	@mkdir -p $(FUZZ_BUILD)/obj
-	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ src/common/fcgi.c
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 $(FUZZ_BUILD)/obj/conf.o: admin/conf.c admin/conf.h $(FUZZ_HDRS)
 	@mkdir -p $(FUZZ_BUILD)/obj
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ admin/conf.c
