@@ -148,6 +148,23 @@ script_forked(void)
 }
 
 /*
+ * Forks a backend of ours (not a child of the script's): perl's buffers
+ * are flushed first, as perl's own fork does, and script_forked leaves
+ * the child's descriptors alone.
+ */
+static pid_t
+fork_backend_process(void)
+{
+	pid_t pid;
+
+	be_perl_flush();
+	own_fork = 1;
+	pid = fork();
+	own_fork = 0;
+	return pid;
+}
+
+/*
  * Our handlers: TERM/INT/HUP end the backend gracefully (after the current
  * request).  Installed again after every request, because the script may
  * have changed them.  SIGPIPE is perl's (see glue.pl); our own socket
@@ -805,10 +822,7 @@ fork_backend(int conn)
 		(void)close(conn);
 		return r != PROTO_QUIT;
 	}
-	be_perl_flush();
-	own_fork = 1;
-	pid = fork();
-	own_fork = 0;
+	pid = fork_backend_process();
 	if (pid == -1) {
 		(void)proto_send_error(conn, "cannot fork a backend");
 		(void)close(conn);
@@ -959,10 +973,7 @@ first_request(int conn)
 		refuse_waiting(st.code);
 		exit(0);
 	}
-	be_perl_flush();
-	own_fork = 1;
-	pid = fork();
-	own_fork = 0;
+	pid = fork_backend_process();
 	if (pid == -1)
 		fatal("cannot fork a backend");
 	if (pid == 0) {
