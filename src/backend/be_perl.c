@@ -1226,7 +1226,8 @@ be_perl_begin(const struct proto_request *req, struct be_status *st)
 		/*
 		 * A child the script forked in a BEGIN block while compiling:
 		 * as under plain perl it goes on to run the script itself for
-		 * this request, and then ends (be_perl_run never returns).
+		 * this request, and then ends here (be_perl_run ends it
+		 * itself unless DATA could not be reset).
 		 */
 		be_perl_run(st);
 		leave_if_child(st->code);
