@@ -10,6 +10,13 @@ SCRIPTS="$TOP/tests/scripts"
 
 speedy_setup() {
 	SPEEDY=${SPEEDY_BIN:-$TOP/src/frontend/speedy}
+	# The FastCGI server: the build tree's, or the installed one with
+	# the installed frontend.
+	if [ -z "${SPEEDY_INSTALLED:-}" ]; then
+		FCGI=${SPEEDY_FCGI_BIN:-$TOP/src/fcgi/speedy-fcgi}
+	else
+		FCGI=${SPEEDY_FCGI_BIN:-/usr/bin/speedy-fcgi}
+	fi
 	if [ -z "${SPEEDY_INSTALLED:-}" ]; then
 		export SPEEDY_BACKENDPROG=${SPEEDY_BACKENDPROG:-$TOP/src/backend/speedy_backend}
 		export PERL5LIB="$TOP/src/perl${PERL5LIB:+:$PERL5LIB}"

@@ -24,8 +24,27 @@
 #define FE_MAX_ARGS	(OPT_MAX_PERLSW + 24)
 
 /*
- * Connects to the socket of the backend in slot s.  Returns the socket, or
- * -1 if the backend is gone (its slot is then freed).  Called under the
+ * Why the request could not get a backend, for fe_backend_get's caller.
+ * The functions below return -2 after setting it (-1 means only "not this
+ * backend, look again").
+ */
+static char fe_err[PROTO_MAXERR];
+
+static int
+fail(const char *what, int with_errno)
+{
+	if (with_errno)
+		(void)util_fmt(fe_err, sizeof(fe_err), "%s: %s", what,
+		    strerror(errno));
+	else
+		(void)util_strlcpy(fe_err, what, sizeof(fe_err));
+	return -2;
+}
+
+/*
+ * Connects to the socket of the backend in slot s.  Returns the socket, -1
+ * if the backend is gone (its slot is then freed), or -2 if we cannot
+ * make a socket.  Called under the
  * queue lock; the connect cannot block because the socket is non-blocking
  * and a listening Unix socket with room in its backlog accepts at once.
  */
@@ -47,7 +66,7 @@ connect_slot(struct queue *q, struct queue_slot *s)
 	 */
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
 	    0)) == -1)
-		err(FE_EXIT_FAIL, "cannot connect to a backend");
+		return fail("cannot connect to a backend", 1);
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		(void)close(fd);
 		/*
@@ -94,7 +113,7 @@ retire_slot(struct queue *q, struct queue_slot *s)
 /*
  * Under the lock: takes an idle backend of this script version (marking it
  * busy for us) and retires backends of older versions.  Returns a connected
- * socket or -1.
+ * socket, -1 if there is none, or -2.
  */
 static int
 take_idle(struct queue *q, const struct queue_key *key)
@@ -117,7 +136,9 @@ take_idle(struct queue *q, const struct queue_key *key)
 		}
 		if (fd != -1 || s->state != QS_IDLE)
 			continue;
-		if ((fd = connect_slot(q, s)) == -1)
+		if ((fd = connect_slot(q, s)) == -2)
+			return -2;
+		if (fd == -1)
 			continue;
 		s->state = QS_BUSY;
 		s->fe_pid = (int32_t)getpid();
@@ -190,7 +211,7 @@ exec_backend(char **av, int sock)
 /*
  * Starts a new backend, detached (double fork, own session) so that it
  * outlives us and is never our zombie.  Returns our end of its control
- * socket.
+ * socket, or -2.
  */
 static int
 spawn_backend(const struct fe_request *req)
@@ -199,14 +220,20 @@ spawn_backend(const struct fe_request *req)
 	pid_t pid;
 	int sv[2], status;
 
-	if (access(req->opts.str[OPT_BACKENDPROG], X_OK) == -1)
-		err(FE_EXIT_FAIL, "cannot execute backend %s",
-		    req->opts.str[OPT_BACKENDPROG]);
+	if (access(req->opts.str[OPT_BACKENDPROG], X_OK) == -1) {
+		(void)util_fmt(fe_err, sizeof(fe_err),
+		    "cannot execute backend %s: %s",
+		    req->opts.str[OPT_BACKENDPROG], strerror(errno));
+		return -2;
+	}
 	backend_argv(req, av, bufs);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
-		err(FE_EXIT_FAIL, "socketpair");
-	if ((pid = fork()) == -1)
-		err(FE_EXIT_FAIL, "fork");
+		return fail("socketpair", 1);
+	if ((pid = fork()) == -1) {
+		(void)close(sv[0]);
+		(void)close(sv[1]);
+		return fail("fork", 1);
+	}
 	if (pid == 0) {
 		(void)close(sv[0]);
 		if ((pid = fork()) != 0)
@@ -214,26 +241,26 @@ spawn_backend(const struct fe_request *req)
 		exec_backend(av, sv[1]);
 	}
 	(void)close(sv[1]);
-	while (waitpid(pid, &status, 0) == -1)
-		if (errno != EINTR)
-			err(FE_EXIT_FAIL, "waitpid");
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		errx(FE_EXIT_FAIL, "cannot start a backend (fork failed)");
+	while (waitpid(pid, &status, 0) == -1) {
+		if (errno != EINTR) {
+			(void)close(sv[0]);
+			return fail("waitpid", 1);
+		}
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		(void)close(sv[0]);
+		return fail("cannot start a backend (fork failed)", 0);
+	}
 	return sv[0];
 }
 
-/*
- * Lets the backend leave up to BufsizGet bytes of output (BufsizPost of
- * request body) in the pipe without blocking, so a slow client does not
- * keep an interpreter busy.  Pipes only; anything else is left alone.
- */
-static void
-grow_pipes(const struct opt_set *o)
+void
+fe_grow_pipes(const struct opt_set *o, int in, int out)
 {
 	if (o->num[OPT_BUFSIZGET] > 65536)
-		(void)fcntl(1, F_SETPIPE_SZ, (int)o->num[OPT_BUFSIZGET]);
+		(void)fcntl(out, F_SETPIPE_SZ, (int)o->num[OPT_BUFSIZGET]);
 	if (o->num[OPT_BUFSIZPOST] > 65536)
-		(void)fcntl(0, F_SETPIPE_SZ, (int)o->num[OPT_BUFSIZPOST]);
+		(void)fcntl(in, F_SETPIPE_SZ, (int)o->num[OPT_BUFSIZPOST]);
 }
 
 /* Under the lock: the backends (not parents) of key's pool. */
@@ -282,13 +309,11 @@ someone_ahead(struct queue *q, const struct queue_waiter *w)
 	return 0;
 }
 
-static void
-lock_or_die(struct queue *q)
+/* Takes the queue lock; -2 (with the reason in fe_err) if we cannot. */
+static int
+lock(struct queue *q)
 {
-	char msg[512];
-
-	if (queue_lock(q, msg, sizeof(msg)) == -1)
-		errx(FE_EXIT_FAIL, "%s", msg);
+	return queue_lock(q, fe_err, sizeof(fe_err)) == -1 ? -2 : 0;
 }
 
 /* Under the lock: a frontend is already starting this key's parent. */
@@ -306,18 +331,25 @@ parent_spawning(struct queue *q, const struct queue_key *key)
 	return 0;
 }
 
-/* The TmpBase of our reservations, once we made one (see reserve). */
-static const char *reserved_in;
+/*
+ * The TmpBase of our reservations, once we made one (see reserve); a
+ * copy, since a long-lived caller's requests come and go.
+ */
+static char reserved_in[OPT_STR_MAX + 1];
+/* Set when we reserve or wait: then only is there anything to free. */
+static int to_release;
 
 /*
- * At exit: frees the reservations no process took over (a backend takes
- * its slot by writing its own pid).  Without this, a frontend that failed
- * after reserving (the backend program missing, say) would leave them
- * for as long as its pid exists, and a zombie's pid exists until the web
- * server reaps it: the frontends waiting for that parent would wait too.
+ * Frees the reservations no process took over (a backend takes its slot
+ * by writing its own pid) and our place among the waiters.  Without this,
+ * a frontend that failed after reserving (the backend program missing,
+ * say) would leave them for as long as its pid exists, and a zombie's pid
+ * exists until the web server reaps it: the frontends waiting for that
+ * parent would wait too.  speedy-fcgi's workers live on, so they call it
+ * after every request.
  */
-static void
-release_reservations(void)
+void
+fe_backend_release(void)
 {
 	struct queue_slot *s;
 	struct queue q;
@@ -325,9 +357,10 @@ release_reservations(void)
 	int32_t me = (int32_t)getpid();
 	uint32_t i;
 
-	if (reserved_in == NULL ||
+	if (!to_release || reserved_in[0] == '\0' ||
 	    queue_open(&q, reserved_in, getuid(), msg, sizeof(msg)) == -1)
 		return;
+	to_release = 0;
 	if (queue_lock(&q, msg, sizeof(msg)) == 0) {
 		for (i = 0; i < q.hdr->nused; i++) {
 			s = &q.slots[i];
@@ -335,16 +368,25 @@ release_reservations(void)
 			    s->state == QS_SPAWNING))
 				queue_slot_reclaim(&q, s);
 		}
+		for (i = 0; i < q.hdr->nwaiters; i++)
+			if (q.waiters[i].pid == me)
+				queue_waiter_free(&q, &q.waiters[i]);
 		queue_unlock(&q);
 	}
 	queue_close(&q);
+}
+
+static void
+release_at_exit(void)
+{
+	fe_backend_release();
 }
 
 /*
  * Under the lock: reserves a slot for what we are about to start (a
  * backend the parent forks for us, or the parent we spawn), so that other
  * frontends count it.  Its pid is ours until the process takes it over; if
- * we exit first, release_reservations() frees it, and if we are killed,
+ * we exit first, fe_backend_release() frees it, and if we are killed,
  * queue_reclaim().
  */
 static void
@@ -353,10 +395,11 @@ reserve(struct queue *q, const struct fe_request *req, int state)
 	struct queue_slot *s;
 	uint32_t i;
 
-	if (reserved_in == NULL) {
-		reserved_in = req->opts.str[OPT_TMPBASE];
-		(void)atexit(release_reservations);
-	}
+	if (reserved_in[0] == '\0')
+		(void)atexit(release_at_exit);
+	(void)util_strlcpy(reserved_in, req->opts.str[OPT_TMPBASE],
+	    sizeof(reserved_in));
+	to_release = 1;
 
 	for (i = 0; i < q->hdr->nused; i++)
 		if (q->slots[i].state == state &&
@@ -387,26 +430,27 @@ count(struct queue *q, const struct fe_request *req, int spawn)
 	}
 }
 
-/* Under the lock: our place in the line of waiting frontends. */
+/* Under the lock: our place in the line of waiting frontends, or NULL. */
 static struct queue_waiter *
 add_waiter(struct queue *q, const struct fe_request *req)
 {
 	struct queue_waiter *w;
 
 	if ((w = queue_waiter_add(q, getpid(), &req->key)) == NULL)
-		errx(FE_EXIT_FAIL, "too many requests waiting for a backend");
-	return w;
+		(void)fail("too many requests waiting for a backend", 0);
+	return w;	/* choose() frees it, and so does an error path */
 }
 
 /*
  * Under the lock, as waiter w: sleeps until woken (a backend that became
  * idle took us, a backend exited, a parent registered) or a second passed.
- * Returns the socket of the backend that took us, or -1 to look again.
- * *w is re-created if the file was rebuilt meanwhile.
+ * Returns the socket of the backend that took us, -1 to look again, or -2
+ * (*locked then says whether we hold the lock).  *w is re-created if the
+ * file was rebuilt meanwhile.
  */
 static int
 sleep_turn(struct queue *q, const struct fe_request *req,
-    struct queue_waiter **w)
+    struct queue_waiter **w, int *locked)
 {
 	struct queue_slot *s;
 	pid_t me = getpid();
@@ -415,9 +459,12 @@ sleep_turn(struct queue *q, const struct fe_request *req,
 	queue_unlock(q);
 	/* The timeout only guards against a lost wake-up or a dead peer. */
 	queue_waiter_sleep(*w, 1000);
-	lock_or_die(q);
-	if ((*w)->pid != me)
-		*w = add_waiter(q, req);
+	if (lock(q) == -2) {
+		*locked = 0;
+		return -2;
+	}
+	if ((*w)->pid != me && (*w = add_waiter(q, req)) == NULL)
+		return -2;
 	if ((*w)->futex == QW_ASSIGNED) {
 		/* Keep our place in line in case that backend is gone. */
 		s = queue_slot_find(q, (*w)->assigned);
@@ -434,10 +481,12 @@ sleep_turn(struct queue *q, const struct fe_request *req,
  * a fork from the script's parent; a wait (MaxBackends reached, or another
  * frontend is starting the parent right now, or earlier requests are still
  * waiting); or starting the parent ourselves (returns -1 with *spawn set).
- * Otherwise returns the socket to send the request on.
+ * Otherwise returns the socket to send the request on, or -2 (*locked says
+ * whether we still hold the lock).
  */
 static int
-choose(struct queue *q, const struct fe_request *req, int *spawn)
+choose(struct queue *q, const struct fe_request *req, int *spawn,
+    int *locked)
 {
 	struct queue_waiter *w = NULL;
 	struct queue_slot *p;
@@ -455,7 +504,9 @@ choose(struct queue *q, const struct fe_request *req, int *spawn)
 				count(q, req, 0);
 		} else if ((p = find_parent(q, &req->key)) != NULL) {
 			reserve(q, req, QS_STARTING);
-			if ((fd = connect_slot(q, p)) != -1) {
+			if ((fd = connect_slot(q, p)) == -2)
+				break;
+			if (fd != -1) {
 				count(q, req, 1);
 				break;
 			}
@@ -469,35 +520,46 @@ choose(struct queue *q, const struct fe_request *req, int *spawn)
 			*spawn = 1;
 			break;
 		}
-		if (w == NULL)
-			w = add_waiter(q, req);
-		if ((fd = sleep_turn(q, req, &w)) != -1)
+		if (w == NULL && (w = add_waiter(q, req)) == NULL) {
+			fd = -2;
+			break;
+		}
+		if ((fd = sleep_turn(q, req, &w, locked)) != -1)
 			break;
 	}
-	if (w != NULL)
+	if (w != NULL && *locked)
 		queue_waiter_free(q, w);
 	return fd;
 }
 
-/*
- * Finds an idle backend, or the parent that forks one, or starts a new
- * parent; returns the control socket to send the request on.
- */
-static int
-get_backend(struct fe_request *req)
+int
+fe_backend_get(struct fe_request *req, char *msg, size_t msglen)
 {
-	char msg[512];
 	struct queue q;
-	int fd, spawn;
+	int fd, spawn = 0, locked = 1;
 
 	if (queue_open(&q, req->opts.str[OPT_TMPBASE], getuid(), msg,
-	    sizeof(msg)) == -1)
-		errx(FE_EXIT_FAIL, "%s", msg);
-	lock_or_die(&q);
-	fd = choose(&q, req, &spawn);
-	queue_unlock(&q);
+	    msglen) == -1)
+		return -1;
+	if ((fd = lock(&q)) == 0) {
+		fd = choose(&q, req, &spawn, &locked);
+		if (locked)
+			queue_unlock(&q);
+		else {
+			/* Our place in line is still there: free it later. */
+			(void)util_strlcpy(reserved_in,
+			    req->opts.str[OPT_TMPBASE], sizeof(reserved_in));
+			to_release = 1;
+		}
+	}
 	queue_close(&q);
-	return spawn ? spawn_backend(req) : fd;
+	if (spawn)
+		fd = spawn_backend(req);
+	if (fd < 0) {
+		(void)util_strlcpy(msg, fe_err, msglen);
+		return -1;
+	}
+	return fd;
 }
 
 /*
@@ -524,13 +586,41 @@ serving_slot(struct queue *q)
 	return parent;
 }
 
-/*
- * RequestTimeout passed: kills the process running the request (the
- * parent reaps it; the next request gets a fresh backend), frees its
- * slot, and fails.
- */
-static void __attribute__((noreturn))
-timed_out(const struct fe_request *req)
+int
+fe_backend_drain(const char *tmpbase, const struct queue_key *keys, int nkeys)
+{
+	struct queue_slot *s;
+	struct queue q;
+	char msg[512];
+	uint32_t i;
+	int k, n = 0;
+
+	if (queue_open(&q, tmpbase, getuid(), msg, sizeof(msg)) == -1)
+		return 0;
+	if (queue_lock(&q, msg, sizeof(msg)) == 0) {
+		for (i = 0; i < q.hdr->nused; i++) {
+			s = &q.slots[i];
+			for (k = 0; k < nkeys; k++)
+				if (queue_key_same_script(&s->key, &keys[k]))
+					break;
+			if (k == nkeys)
+				continue;
+			if (s->state == QS_IDLE || s->state == QS_PARENT) {
+				retire_slot(&q, s);
+				n++;
+			} else if (s->state == QS_BUSY) {
+				s->state = QS_DRAINING;
+				n++;
+			}
+		}
+		queue_unlock(&q);
+	}
+	queue_close(&q);
+	return n;
+}
+
+pid_t
+fe_backend_kill(const struct fe_request *req)
 {
 	struct queue_slot *s;
 	struct queue q;
@@ -538,16 +628,26 @@ timed_out(const struct fe_request *req)
 	pid_t pid = 0;
 
 	if (queue_open(&q, req->opts.str[OPT_TMPBASE], getuid(), msg,
-	    sizeof(msg)) == 0) {
-		lock_or_die(&q);
+	    sizeof(msg)) == -1)
+		return 0;
+	if (queue_lock(&q, msg, sizeof(msg)) == 0) {
 		if ((s = serving_slot(&q)) != NULL) {
 			pid = (pid_t)s->pid;
 			(void)kill(pid, SIGKILL);
 			queue_slot_reclaim(&q, s);
 		}
 		queue_unlock(&q);
-		queue_close(&q);
 	}
+	queue_close(&q);
+	return pid;
+}
+
+/* RequestTimeout passed: kills the request's backend and fails. */
+static void __attribute__((noreturn))
+timed_out(const struct fe_request *req)
+{
+	pid_t pid = fe_backend_kill(req);
+
 	if (pid != 0)
 		errx(FE_EXIT_FAIL, "%s: request timed out after %ld s; its "
 		    "backend (pid %ld) was killed", req->script,
@@ -610,14 +710,12 @@ fe_run(struct fe_request *req)
 	int fds[PROTO_NFDS] = { 0, 1, 2, -1 };
 	int sock, kind = 0, code = 0, r;
 
-	(void)util_strlcpy(req->key.group, req->opts.str[OPT_GROUP],
-	    OPT_GROUP_SIG + 1);
-	req->key.pathhash = util_hash(req->script);
-	grow_pipes(&req->opts);
+	fe_grow_pipes(&req->opts, 0, 1);
 	if ((fds[3] = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1 &&
 	    (fds[3] = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
 		err(FE_EXIT_FAIL, "cannot open the current directory");
-	sock = get_backend(req);
+	if ((sock = fe_backend_get(req, msg, sizeof(msg))) == -1)
+		errx(FE_EXIT_FAIL, "%s", msg);
 	/*
 	 * A backend that went away shows up again as a missing reply, with
 	 * its reason; anything else is ours to report.  Closing the socket
