@@ -108,6 +108,100 @@ good_conf() {
 	assert_eq "$stderr" ""
 }
 
+@test "check: the example site's FastCGI pool is valid once uncommented" {
+	sed '/^\t#fastcgi {/,/^\t#}/ s/^\t#/\t/' "$TOP/examples/sites/shop.conf" \
+	    >"$C/sites.d/shop.conf"
+	# The pool is there to check: the sed found it.
+	grep -q '^	fastcgi {$' "$C/sites.d/shop.conf"
+	grep -q '^		listen = ' "$C/sites.d/shop.conf"
+	grep -q '^		root = ' "$C/sites.d/shop.conf"
+	admin check
+	[ "$status" -eq 0 ]
+	assert_eq "$output" "configuration ok: 1 site in $C"
+	assert_eq "$stderr" ""
+}
+
+@test "check and reload: FastCGI pools, a Unix socket and TCP, are no sites of their own" {
+	good_conf
+	conf sites.d/pools.conf <<-EOF
+	site "api" {
+		scripts = {"$W/api/**"}
+		maxruns = 20
+		fastcgi {
+			listen = "/run/speedy/api/fcgi.sock"
+			processes = 2
+			listen_group = www-data
+			listen_mode = 0660
+			root = "$W/api/cgi-bin"
+		}
+	}
+	site "app" {
+		scripts = "$W/app/app.pl"
+		fastcgi { listen = "127.0.0.1:9000" script = "$W/app/app.pl" }
+	}
+	EOF
+	admin check
+	[ "$status" -eq 0 ]
+	assert_eq "$output" "configuration ok: 4 sites in $C"
+	assert_eq "$stderr" ""
+	admin reload
+	[ "$status" -eq 0 ]
+	mkdir -p "$W/api/cgi-bin"
+	printf '#!/usr/bin/speedy\n' >"$W/api/cgi-bin/a.pl"
+	admin config "$W/api/cgi-bin/a.pl"
+	[ "$status" -eq 0 ]
+	assert_eq "$(cfg_line MaxRuns)" "MaxRuns 20 site api ($C/sites.d/pools.conf:3)"
+}
+
+@test "check: every error of a FastCGI pool as FILE:LINE, exit 1; reload keeps the snapshot" {
+	good_conf
+	admin reload
+	[ "$status" -eq 0 ]
+	cp "$SPEEDY_SNAPSHOT" "$W/old"
+	conf sites.d/a.conf <<-EOF
+	site "a" {
+		scripts = {"$W/a/*.pl"}
+		fastcgi {
+			listen = "localhost:9000"
+			processes = 2000
+			listen_mode = 0999
+			script = "$W/b/x.pl"
+		}
+	}
+	site "b" {
+		scripts = {"$W/b/**"}
+		fastcgi {
+			listen_group = www-data
+		}
+	}
+	EOF
+	conf sites.d/c.conf <<-EOF
+	site "c" { scripts = "$W/c/*"
+		fastcgi { listen = ":9000" root = "$W/c" } }
+	site "d" { scripts = "$W/d/*"
+		fastcgi { listen = "[::]:9000" root = "$W/d" } }
+	EOF
+	# An unknown key ends the reading of its file, as in a site.
+	conf sites.d/e.conf <<-EOF
+	site "e" { scripts = "$W/e/*"
+		fastcgi { listen = "/run/e.sock" user = www-data } }
+	EOF
+	admin check
+	[ "$status" -eq 1 ]
+	assert_eq "$output" ""
+	assert_eq "$stderr" "speedy-admin: $C/sites.d/a.conf:4: fastcgi: listen: 'localhost:9000': 'localhost' is not an IPv4 address or an IPv6 address in brackets (host names are not resolved)
+speedy-admin: $C/sites.d/a.conf:5: fastcgi: processes: '2000' is not a number from 1 to 1024
+speedy-admin: $C/sites.d/a.conf:6: fastcgi: listen_mode: '0999' is not an octal mode from 0 to 0777
+speedy-admin: $C/sites.d/a.conf:7: fastcgi: script '$W/b/x.pl' is not among the scripts of site \"a\"
+speedy-admin: $C/sites.d/a.conf:12: fastcgi: listen is required
+speedy-admin: $C/sites.d/a.conf:12: fastcgi: script or root is required
+speedy-admin: $C/sites.d/c.conf:4: fastcgi: listen address '[::]:9000' is also that of site \"c\" at $C/sites.d/c.conf:2
+speedy-admin: $C/sites.d/e.conf:2: fastcgi: no such option 'user' (the socket's owner, group and mode are listen_user, listen_group and listen_mode)"
+	admin reload
+	[ "$status" -eq 1 ]
+	cmp "$SPEEDY_SNAPSHOT" "$W/old"
+}
+
 @test "check counts the sites, reload writes the snapshot silently" {
 	good_conf
 	admin check

@@ -37,7 +37,8 @@ struct sf_config {
 	const char	*user, *group;	/* Unix socket owner, or NULL */
 	long		 mode;		/* Unix socket mode, -1 default */
 	const char	*root;		/* dispatcher mode: scripts under it */
-	char		 rootreal[PATH_MAX];
+	char		 rootabs[PATH_MAX];	/* absolute, as written */
+	char		 rootreal[PATH_MAX];	/* symbolic links resolved */
 	const char	*script;	/* single mode: the one script */
 	struct opt_cmdline cl;		/* perl switches, speedy options */
 };

@@ -41,16 +41,20 @@ env_get(char *const *env, const char *name)
 }
 
 /*
- * Dispatcher mode: the canonical path of the request's SCRIPT_FILENAME,
- * which must lie under the root.  Symbolic links are resolved first, so a
- * link under the root that points out of it is refused.
+ * Dispatcher mode: the request's SCRIPT_FILENAME, which must lie under
+ * the root once symbolic links are resolved, so that a link under the
+ * root that points out of it is refused.  The path returned is the root
+ * as written followed by the rest of the canonical path: the one the
+ * configuration's patterns (written against the root as the operator
+ * knows it) and speedy-admin see, whatever links lead there.
  */
 static int
-under_root(const struct sf_config *cfg, char *const *env, char *path,
+under_root(const struct sf_config *cfg, char *const *env, char *out,
     char *msg, size_t msglen)
 {
 	const char *want = env_get(env, "SCRIPT_FILENAME");
 	size_t rl = strlen(cfg->rootreal);
+	char path[PATH_MAX];
 
 	if (want == NULL || *want == '\0') {
 		(void)util_fmt(msg, msglen, "no SCRIPT_FILENAME in the request");
@@ -64,6 +68,13 @@ under_root(const struct sf_config *cfg, char *const *env, char *path,
 	    (path[rl] != '/' && strcmp(cfg->rootreal, "/") != 0)) {
 		(void)util_fmt(msg, msglen, "%s: outside %s", want, cfg->root);
 		return 403;
+	}
+	if (strcmp(cfg->rootreal, "/") == 0)
+		rl = 0;
+	if (util_fmt(out, PATH_MAX, "%s%s", strcmp(cfg->rootabs, "/") == 0 ?
+	    "" : cfg->rootabs, path + rl) == -1) {
+		(void)util_fmt(msg, msglen, "%s: path too long", want);
+		return 404;
 	}
 	return 0;
 }

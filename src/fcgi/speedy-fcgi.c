@@ -21,11 +21,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "conf.h"
 #include "sf.h"
 #include "util.h"
 
 #ifndef SPEEDY_VERSION
 #define SPEEDY_VERSION "0"
+#endif
+#ifndef SPEEDY_CONFDIR
+#define SPEEDY_CONFDIR "/etc/speedy"
 #endif
 
 #define MAXPROC		1024
@@ -39,15 +43,19 @@ static struct sf_listener lsock;
 static pid_t workers[MAXPROC];
 static time_t started[MAXPROC];
 static char pidfile_real[PATH_MAX];
+static const char *site;		/* --site: the pool's configuration */
+static struct conf_fcgi pool;
+static int nproc_given;
 
 static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: speedy-fcgi [-d] [-l address] [-n nproc] "
 	    "[-p pidfile] [--user user]\n"
-	    "                   [--group group] [--mode mode] [--root dir] "
-	    "[perl-switches]\n"
-	    "                   [-- speedy-options] [script]\n");
+	    "                   [--group group] [--mode mode] "
+	    "[--root dir | --site name]\n"
+	    "                   [perl-switches] [-- speedy-options] "
+	    "[script]\n");
 	exit(SF_EXIT_USAGE);
 }
 
@@ -144,9 +152,11 @@ own_options(int argc, char **argv)
 			cfg.daemonize = 1;
 		else if (is_opt(a, "-l"))
 			cfg.listen = optval(argc, argv, &i, "-l");
-		else if (is_opt(a, "-n"))
+		else if (is_opt(a, "-n")) {
 			cfg.nproc = (int)number("-n", optval(argc, argv, &i,
 			    "-n"), 1, MAXPROC);
+			nproc_given = 1;
+		}
 		else if (is_opt(a, "-p"))
 			cfg.pidfile = optval(argc, argv, &i, "-p");
 		else if (is_opt(a, "--user"))
@@ -157,6 +167,8 @@ own_options(int argc, char **argv)
 			cfg.mode = octal(optval(argc, argv, &i, "--mode"));
 		else if (is_opt(a, "--root"))
 			cfg.root = optval(argc, argv, &i, "--root");
+		else if (is_opt(a, "--site"))
+			site = optval(argc, argv, &i, "--site");
 		else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
 			usage();
 		else if (strcmp(a, "--version") == 0) {
@@ -168,25 +180,80 @@ own_options(int argc, char **argv)
 	return i;
 }
 
+static void
+conf_error(void *arg, const char *line)
+{
+	(void)arg;
+	fprintf(stderr, "speedy-fcgi: %s\n", line);
+}
+
+/*
+ * --site: the pool declared in the site's "fastcgi" section supplies
+ * what the command line did not (-l, -n, --user, --group, --mode), and
+ * the script or the root, which the command line then must not give.
+ */
+static void
+site_pool(void)
+{
+	const char *dir = getenv("SPEEDY_CONFDIR");
+
+	if (site == NULL)
+		return;
+	if (cfg.root != NULL)
+		errx(SF_EXIT_USAGE, "give --root or --site, not both");
+	if (dir == NULL || *dir == '\0')
+		dir = SPEEDY_CONFDIR;
+	if (conf_fcgi_pool(dir, site, &pool, conf_error, NULL) == -1)
+		exit(SF_EXIT_FAIL);
+	if (cfg.listen == NULL)
+		cfg.listen = pool.listen;
+	if (!nproc_given)
+		cfg.nproc = pool.processes;
+	if (cfg.user == NULL && pool.user[0] != '\0')
+		cfg.user = pool.user;
+	if (cfg.group == NULL && pool.group[0] != '\0')
+		cfg.group = pool.group;
+	if (cfg.mode == -1)
+		cfg.mode = pool.mode;
+	if (pool.root[0] != '\0')
+		cfg.root = pool.root;
+}
+
+/* The one script: made absolute and read once, so that a missing or
+ * unreadable script is refused at start, not per request. */
+static void
+set_script(const char *path)
+{
+	static char script[PATH_MAX];
+	struct fe_request probe;
+	char msg[512], line[FE_SHEBANG_MAX];
+
+	if (util_abspath(path, script, sizeof(script)) == -1)
+		err(SF_EXIT_FAIL, "%s", path);
+	memset(&probe, 0, sizeof(probe));
+	(void)util_strlcpy(probe.script, script, sizeof(probe.script));
+	if (fe_read_script(&probe, line, sizeof(line), msg, sizeof(msg)) != 0)
+		errx(SF_EXIT_FAIL, "%s", msg);
+	cfg.script = script;
+}
+
 /*
  * The rest of the command line is speedy's: perl switches, "--" and
- * speedy options, and the script (none with --root).
+ * speedy options, and the script (none with --root or --site).
  */
 static void
 speedy_options(int argc, char **argv, int first)
 {
 	static char *words[MAXPROC];
-	static char script[PATH_MAX];
-	struct fe_request probe;
-	char msg[512], line[FE_SHEBANG_MAX];
+	char msg[512];
 	char **rest = argv + first - 1;	/* rest[0] stands for argv[0] */
-	int n = argc - first + 1;
+	int n = argc - first + 1, given = cfg.root != NULL || site != NULL;
 
 	rest[0] = argv[0];
 	if (n > MAXPROC / 2)
 		errx(SF_EXIT_USAGE, "too many arguments");
 	if (opt_parse_cmdline(&cfg.cl, n, rest, words, MAXPROC,
-	    cfg.root != NULL ? 0 : OPT_NEED_SCRIPT, msg, sizeof(msg)) == -1) {
+	    given ? 0 : OPT_NEED_SCRIPT, msg, sizeof(msg)) == -1) {
 		if (strcmp(msg, "no script given") == 0)
 			usage();
 		errx(SF_EXIT_USAGE, "%s", msg);
@@ -195,22 +262,17 @@ speedy_options(int argc, char **argv, int first)
 		printf("speedy-cgi %s\n", SPEEDY_VERSION);
 		exit(0);
 	}
-	if (cfg.cl.script_ix == -1)
+	if (cfg.cl.script_ix == -1) {
+		if (pool.script[0] != '\0')
+			set_script(pool.script);
 		return;
-	if (cfg.root != NULL)
-		errx(SF_EXIT_USAGE, "give a script or --root, not both");
+	}
+	if (given)
+		errx(SF_EXIT_USAGE, "give a script, --root or --site, not two");
 	if (cfg.cl.script_ix + 1 < cfg.cl.argc)
 		errx(SF_EXIT_USAGE, "%s: a FastCGI script takes no arguments",
 		    cfg.cl.argv[cfg.cl.script_ix + 1]);
-	if (util_abspath(cfg.cl.argv[cfg.cl.script_ix], script,
-	    sizeof(script)) == -1)
-		err(SF_EXIT_FAIL, "%s", cfg.cl.argv[cfg.cl.script_ix]);
-	/* A missing or unreadable script is refused now, not per request. */
-	memset(&probe, 0, sizeof(probe));
-	(void)util_strlcpy(probe.script, script, sizeof(probe.script));
-	if (fe_read_script(&probe, line, sizeof(line), msg, sizeof(msg)) != 0)
-		errx(SF_EXIT_FAIL, "%s", msg);
-	cfg.script = script;
+	set_script(cfg.cl.argv[cfg.cl.script_ix]);
 }
 
 static void
@@ -221,6 +283,8 @@ check_root(void)
 	if (cfg.root == NULL)
 		return;
 	if (realpath(cfg.root, cfg.rootreal) == NULL)
+		err(SF_EXIT_FAIL, "--root %s", cfg.root);
+	if (util_abspath(cfg.root, cfg.rootabs, sizeof(cfg.rootabs)) == -1)
 		err(SF_EXIT_FAIL, "--root %s", cfg.root);
 	if (stat(cfg.rootreal, &st) == -1 || !S_ISDIR(st.st_mode))
 		errx(SF_EXIT_FAIL, "--root %s: not a directory", cfg.root);
@@ -419,6 +483,7 @@ main(int argc, char **argv)
 	if (argc < 2)
 		usage();
 	first = own_options(argc, argv);
+	site_pool();
 	speedy_options(argc, argv, first);
 	check_root();
 	install_signals();

@@ -618,6 +618,372 @@ test_files(void)
 	unit_note = NULL;
 }
 
+/* conf_fcgi_pool() of site in dir into p; its errors are collected. */
+static int
+pool(const char *site, struct conf_fcgi *p)
+{
+	nerrs = 0;
+	alltext[0] = '\0';
+	return conf_fcgi_pool(dir, site, p, collect, NULL);
+}
+
+/* Checks the fields of pool p one by one, so that a failure says which. */
+static void
+check_pool(const struct conf_fcgi *p, const struct conf_fcgi *want,
+    const char *what)
+{
+	CHECK_STR(p->site, want->site, "%s: site", what);
+	CHECK_STR(p->file, want->file, "%s: file", what);
+	CHECK_INT(p->line, want->line, "%s: line of its fastcgi keyword",
+	    what);
+	CHECK_STR(p->listen, want->listen, "%s: listen", what);
+	CHECK_INT(p->processes, want->processes, "%s: processes", what);
+	CHECK_STR(p->user, want->user, "%s: listen_user", what);
+	CHECK_STR(p->group, want->group, "%s: listen_group", what);
+	CHECK_INT(p->mode, want->mode, "%s: listen_mode", what);
+	CHECK_STR(p->script, want->script, "%s: script", what);
+	CHECK_STR(p->root, want->root, "%s: root", what);
+}
+
+/* Fills a pool to compare with; "" or -1 for the values not given. */
+static void
+want_pool(struct conf_fcgi *w, const char *site, const char *file,
+    int line, const char *listen, int processes, const char *user,
+    const char *group, int mode, const char *script, const char *root)
+{
+	memset(w, 0, sizeof(*w));
+	(void)util_strlcpy(w->site, site, sizeof(w->site));
+	(void)util_fmt(w->file, sizeof(w->file), "%s/%s", dir, file);
+	w->line = line;
+	(void)util_strlcpy(w->listen, listen, sizeof(w->listen));
+	w->processes = processes;
+	(void)util_strlcpy(w->user, user, sizeof(w->user));
+	(void)util_strlcpy(w->group, group, sizeof(w->group));
+	w->mode = mode;
+	(void)util_strlcpy(w->script, script, sizeof(w->script));
+	(void)util_strlcpy(w->root, root, sizeof(w->root));
+}
+
+/*
+ * Pools as written: every key, the defaults, a Unix socket and TCP.  The
+ * word "fastcgi" also appears where it is no section (a comment, a
+ * value, a string), which must not shift the line of the real one.
+ */
+static void
+test_pool_good(void)
+{
+	struct conf_fcgi p, w[3];
+	const struct snap_build *s;
+	int i;
+
+	newdir("pools");
+	put("speedy.conf",
+	    "lock = {\"maxruns\"}\n"
+	    "# fastcgi { in a comment\n"
+	    "site \"main\" {\n"
+	    "\tscripts = {\"/srv/main/*.pl\"}\t/* fastcgi */\n"
+	    "\tgroup = fastcgi\n"				/* 5 */
+	    "\tperlargs = \"fastcgi\"\n"
+	    "\tfastcgi\n"
+	    "\t{\n"
+	    "\t\tlisten = \"/run/speedy/main/fcgi.sock\"\n"
+	    "\t\tprocesses = 16\n"			/* 10 */
+	    "\t\tlisten_user = root\n"
+	    "\t\tlisten_group = \"www-data\"\n"
+	    "\t\tlisten_mode = 0660\n"
+	    "\t\tscript = \"/srv/main/app.pl\"\n"
+	    "\t}\n"					/* 15 */
+	    "\tmaxbackends = 8\n"
+	    "}\n");
+	put("sites.d/api.conf",
+	    "site api {\n"
+	    "\tscripts = \"/srv/api/**\"\n"
+	    "\tfastcgi { listen = \"127.0.0.1:9000\"\n"
+	    "\t\troot = \"/srv/api/cgi\" }\n"
+	    "}\n"						/* 5 */
+	    "site plain { scripts = \"/srv/plain/*\" }\n"
+	    "site v6 { scripts = \"/srv/v6/*.pl\" fastcgi {\n"
+	    "  listen = \"[::1]:9000\"\n"
+	    "  root = /srv/v6 } }\n");
+	unit_note = alltext;
+	CHECK_INT(compile(), 0, "pools: no error");
+	CHECK_INT(c.nsects, 5, "pools: the sites are sections, the pools not");
+	want_pool(&w[0], "main", "speedy.conf", 7, "/run/speedy/main/fcgi.sock",
+	    16, "root", "www-data", 0660, "/srv/main/app.pl", "");
+	want_pool(&w[1], "api", "sites.d/api.conf", 3, "127.0.0.1:9000",
+	    CONF_FCGI_PROCESSES, "", "", -1, "", "/srv/api/cgi");
+	want_pool(&w[2], "v6", "sites.d/api.conf", 7, "[::1]:9000",
+	    CONF_FCGI_PROCESSES, "", "", -1, "", "/srv/v6");
+	if (CHECK_INT(c.npools, 3, "pools: three, in order"))
+		for (i = 0; i < 3; i++)
+			check_pool(&c.pools[i], &w[i], w[i].site);
+	s = sect("main");
+	if (CHECK(s != NULL, "pools: site main")) {
+		CHECK_STR(s->opts.str[OPT_GROUP], "fastcgi", "pools: the "
+		    "site's group is its own");
+		CHECK_INT(s->optline[OPT_GROUP], 5, "pools: its line");
+		CHECK_INT(s->opts.num[OPT_MAXBACKENDS], 8, "pools: a site "
+		    "value after the fastcgi section");
+		CHECK_INT(s->optline[OPT_MAXBACKENDS], 16, "pools: its line");
+	}
+	for (i = 0; i < 3; i++) {
+		memset(&p, 0x5a, sizeof(p));
+		if (CHECK_INT(pool(w[i].site, &p), 0, "conf_fcgi_pool %s",
+		    w[i].site))
+			check_pool(&p, &w[i], "conf_fcgi_pool");
+		CHECK_INT(nerrs, 0, "conf_fcgi_pool %s: no error", w[i].site);
+	}
+	unit_note = NULL;
+}
+
+/* Every check of a pool, each error as FILE:LINE. */
+static void
+test_pool_errors(void)
+{
+	char path[PATH_MAX], *text;
+	size_t len = 2 * PATH_MAX;
+
+	newdir("poolerrs");
+	put("sites.d/bad.conf",
+	    "site a {\n"
+	    "\tscripts = {\"/srv/a/*.pl\"}\n"
+	    "\tfastcgi {\n"
+	    "\t\tlisten = \"run/a.sock\"\n"
+	    "\t\tprocesses = 0\n"			/* 5 */
+	    "\t\tlisten_user = \"-x\"\n"
+	    "\t\tlisten_group = \"a b\"\n"
+	    "\t\tlisten_mode = 0800\n"
+	    "\t\tscript = \"/srv/a/../b.pl\"\n"
+	    "\t}\n"					/* 10 */
+	    "}\n"
+	    "site b {\n"
+	    "\tscripts = \"/srv/b/*.pl\"\n"
+	    "\tfastcgi {\n"
+	    "\t\tprocesses = 1025\n"			/* 15 */
+	    "\t}\n"
+	    "\tfastcgi { listen = \":1\" }\n"
+	    "}\n"
+	    "site c {\n"
+	    "\tscripts = \"/srv/c/*.pl\"\n"		/* 20 */
+	    "\tfastcgi {\n"
+	    "\t\tlisten = \"127.0.0.1:9000\"\n"
+	    "\t\tlisten_mode = 0666\n"
+	    "\t\tscript = \"/srv/c/x.pl\"\n"
+	    "\t\troot = \"/srv/c\"\n"			/* 25 */
+	    "\t}\n"
+	    "}\n"
+	    "site d {\n"
+	    "\tscripts = \"/srv/d/*.pl\"\n"
+	    "\tfastcgi {\n"				/* 30 */
+	    "\t\tlisten = \"localhost:9000\"\n"
+	    "\t\troot = \"/srv/elsewhere\"\n"
+	    "\t}\n"
+	    "}\n"
+	    "site e {\n"					/* 35 */
+	    "\tscripts = \"/srv/e/*.pl\"\n"
+	    "\tfastcgi { listen = \"[::1]:0\" script = \"/srv/f/x.pl\" }\n"
+	    "}\n"
+	    "site f {\n"
+	    "\tscripts = \"/srv/f/*.pl\"\n"		/* 40 */
+	    "\tfastcgi {\n"
+	    "\t}\n"
+	    "}\n"
+	    "site g { scripts = \"/srv/g/**\"\n"
+	    "\tfastcgi { listen = \":9000\" root = \"/srv/g/cgi/\" } }\n"
+	    "site h { scripts = \"/srv/h/*\" fastcgi { listen = \"x9000\"\n"
+	    "  root = \"/srv/h\" } }\n"
+	    "site i { scripts = \"/srv/i/*\" fastcgi {\n"
+	    "  listen = \"/run/speedy/i.sock\" root = \"/srv/i\" } }\n");
+	/* Each site in a line, its pool on the next. */
+	put("sites.d/dup.conf",
+	    "site j { scripts = \"/j/*\"\n"
+	    "\tfastcgi { listen = \"/run/speedy/i.sock\" script = /j/a } }\n"
+	    "site k { scripts = \"/k/*\"\n"
+	    "\tfastcgi { listen = \"[::]:8000\" script = \"/k/a\" } }\n"
+	    "site l { scripts = \"/l/*\"\n"			/* 5 */
+	    "\tfastcgi { listen = \"127.0.0.1:8000\" script = \"/l/a\" } }\n"
+	    "site m { scripts = \"/m/*\"\n"
+	    "\tfastcgi { listen = \"[::1]:8001\" script = \"/m/a\" } }\n"
+	    "site n { scripts = \"/n/*\"\n"
+	    "\tfastcgi { listen = \"[0::1]:8001\" script = \"/n/a\" } }\n"
+	    "site o { scripts = \"/o/*\"\n"
+	    "\tfastcgi { listen = \"[::1]:8002\" script = \"/o/a\" } }\n"
+	    "site p { scripts = \"/p/*\"\n"
+	    "\tfastcgi { listen = \"127.0.0.1:8002\" script = \"/p/a\" } }\n");
+	if ((text = malloc(len)) == NULL) {
+		perror("malloc");
+		exit(2);
+	}
+	(void)util_fmt(text, len, "site long { scripts = \"/**\" fastcgi {\n"
+	    "  listen = \"/%0*d\"\n  script = \"/%0*d\" } }\n",
+	    CONF_LISTEN_MAX - 1, 0, PATH_MAX - 1, 0);
+	put("sites.d/long.conf", text);
+	free(text);
+	put("sites.d/top.conf", "\nfastcgi { listen = \":1\" }\n");
+	put("sites.d/user.conf", "site u { scripts = \"/u\" fastcgi {\n"
+	    "  listen = \"/run/u.sock\" script = \"/u\"\n"
+	    "  group = www-data } }\n");
+	put("sites.d/value.conf", "site v { scripts = \"/v\" fastcgi {\n"
+	    "  listen = \"/run/v.sock\" script = \"/v\"\n"
+	    "  maxruns = 5 } }\n");
+	/*
+	 * bad.conf: 19, dup.conf: 3 (not sites o and p: one address of
+	 * each family), long.conf: 2, one each in the files that stop.
+	 */
+	CHECK_INT(compile(), 27, "pool errors: each one reported");
+	unit_note = alltext;
+	(void)util_fmt(path, sizeof(path), "%s/sites.d/bad.conf", dir);
+	CHECK(has_error("%s:4: fastcgi: listen: 'run/a.sock': a Unix socket "
+	    "must be an absolute path to a file, without empty, '.' or '..' "
+	    "components", path), "relative socket path");
+	CHECK(has_error("%s:5: fastcgi: processes: '0' is not a number from 1 "
+	    "to %d", path, CONF_FCGI_PROCESSES_MAX), "processes 0");
+	CHECK(has_error("%s:6: fastcgi: listen_user: '-x' is not a user name",
+	    path), "bad user name");
+	CHECK(has_error("%s:7: fastcgi: listen_group: 'a b' is not a group "
+	    "name", path), "bad group name");
+	CHECK(has_error("%s:8: fastcgi: listen_mode: '0800' is not an octal "
+	    "mode from 0 to 0777", path), "bad mode");
+	CHECK(has_error("%s:9: fastcgi: script: '/srv/a/../b.pl' is not an "
+	    "absolute path without empty, '.' or '..' components", path),
+	    "script with ..");
+	CHECK(has_error("%s:15: fastcgi: processes: '1025' is not a number "
+	    "from 1 to %d", path, CONF_FCGI_PROCESSES_MAX), "processes 1025");
+	CHECK(has_error("%s:17: site \"b\" has a second fastcgi section (the "
+	    "first is at line 14)", path), "two fastcgi sections");
+	CHECK(has_error("%s:23: fastcgi: listen_mode applies to a Unix socket, "
+	    "not to TCP address '127.0.0.1:9000'", path), "mode with TCP");
+	CHECK(has_error("%s:25: fastcgi: script and root exclude each other",
+	    path), "script and root");
+	CHECK(has_error("%s:31: fastcgi: listen: 'localhost:9000': "
+	    "'localhost' is not an IPv4 address or an IPv6 address in brackets "
+	    "(host names are not resolved)", path), "a host name");
+	CHECK(has_error("%s:32: fastcgi: root '/srv/elsewhere': no pattern in "
+	    "the scripts of site \"d\" applies to the files in it", path),
+	    "root outside the site");
+	CHECK(has_error("%s:37: fastcgi: listen: '[::1]:0': port '0' is not a "
+	    "number from 1 to 65535", path), "port 0");
+	CHECK(has_error("%s:37: fastcgi: script '/srv/f/x.pl' is not among the "
+	    "scripts of site \"e\"", path), "script outside the site");
+	CHECK(has_error("%s:41: fastcgi: listen is required", path),
+	    "no listen");
+	CHECK(has_error("%s:41: fastcgi: script or root is required", path),
+	    "neither script nor root");
+	CHECK(has_error("%s:45: fastcgi: root: '/srv/g/cgi/' is not an "
+	    "absolute path without empty, '.' or '..' components", path),
+	    "root with a trailing slash");
+	CHECK(has_error("%s:45: fastcgi: listen address ':9000' is also that "
+	    "of site \"c\" at %s:21", path, path), "every address and one "
+	    "address on the same port");
+	CHECK(has_error("%s:46: fastcgi: listen: 'x9000' is neither an "
+	    "absolute socket path nor HOST:PORT, [IPV6]:PORT or :PORT", path),
+	    "no colon");
+	(void)util_fmt(path, sizeof(path), "%s/sites.d/dup.conf", dir);
+	CHECK(has_error("%s:2: fastcgi: listen address '/run/speedy/i.sock' is "
+	    "also that of site \"i\" at %s/sites.d/bad.conf:48", path, dir),
+	    "one socket for two pools, in two files");
+	CHECK(has_error("%s:6: fastcgi: listen address '127.0.0.1:8000' is "
+	    "also that of site \"k\" at %s:4", path, path), "[::] is every "
+	    "address");
+	CHECK(has_error("%s:10: fastcgi: listen address '[0::1]:8001' is also "
+	    "that of site \"m\" at %s:8", path, path), "one IPv6 address "
+	    "written two ways");
+	(void)util_fmt(path, sizeof(path), "%s/sites.d/long.conf", dir);
+	CHECK(has_error("%s:2: fastcgi: listen: an address is longer than %d "
+	    "bytes", path, CONF_LISTEN_MAX - 1), "listen too long");
+	CHECK(has_error("%s:3: fastcgi: script: a path is longer than %d bytes",
+	    path, PATH_MAX - 1), "script too long");
+	CHECK(has_error("%s/sites.d/top.conf:2: fastcgi must be inside a site "
+	    "section", dir), "fastcgi on the top level");
+	CHECK(has_error("%s/sites.d/user.conf:3: fastcgi: no such option "
+	    "'group' (the socket's owner, group and mode are listen_user, "
+	    "listen_group and listen_mode)", dir), "group in a pool");
+	CHECK(has_error("%s/sites.d/value.conf:3: fastcgi: no such option "
+	    "'maxruns' (it belongs in the site, outside its fastcgi section)",
+	    dir), "a site value in a pool");
+	unit_note = NULL;
+}
+
+/*
+ * conf_fcgi_pool: a pool starts whatever errors other files have; errors
+ * in its own file, no site, or a site without a pool keep it from it.
+ */
+static void
+test_pool_lookup(void)
+{
+	struct conf_fcgi p;
+	char path[PATH_MAX];
+
+	newdir("lookup");
+	put("speedy.conf",
+	    "maxruns = x\n"
+	    "site top { scripts = \"/top/*\"\n"
+	    "  fastcgi { listen = \":8000\" script = \"/top/a\" } }\n");
+	put("sites.d/a.conf",
+	    "site a { scripts = \"/a/*\"\n"
+	    "  fastcgi { listen = \":8001\" script = \"/a/x\" } }\n"
+	    "site plain { scripts = \"/p/*\" }\n");
+	put("sites.d/b.conf",
+	    "site b { scripts = \"/b/*\"\n"
+	    "  fastcgi { listen = \":8002\" script = \"/b/x\" } }\n"
+	    "site b2 { scripts = \"/b2/*\" timeout = never }\n");
+	put("sites.d/c.conf",
+	    "site c { scripts = \"/c/*\"\n"
+	    "  fastcgi { listen = \":8001\" script = \"/c/x\" } }\n");
+	put("sites.d/d.conf",
+	    "bogus = 1\n"
+	    "site d { scripts = \"/d/*\"\n"
+	    "  fastcgi { listen = \":8003\" script = \"/d/x\" } }\n");
+	unit_note = alltext;
+	CHECK_INT(compile(), 4, "lookup: four errors in four files");
+
+	if (CHECK_INT(pool("a", &p), 0, "a pool whose file is right starts")) {
+		CHECK_STR(p.listen, ":8001", "its listen");
+		CHECK_STR(p.script, "/a/x", "its script");
+	}
+	CHECK_INT(nerrs, 0, "the errors of other files are not reported");
+
+	CHECK_INT(pool("top", &p), -1, "an error in the pool's file");
+	CHECK_INT(nerrs, 1, "only that file's error");
+	CHECK(has_error("%s/speedy.conf:1: MaxRuns: 'x' is not a number from 0 "
+	    "to 2147483647", dir), "speedy.conf's error");
+
+	CHECK_INT(pool("b", &p), -1, "an error in another site of the file");
+	CHECK_INT(nerrs, 1, "that error only");
+	CHECK(has_error("%s/sites.d/b.conf:3: Timeout: 'never' is not a number "
+	    "from 0 to 2147483", dir), "b.conf's error");
+
+	CHECK_INT(pool("c", &p), -1, "the second pool on an address");
+	CHECK_INT(nerrs, 1, "one error");
+	CHECK(has_error("%s/sites.d/c.conf:2: fastcgi: listen address ':8001' "
+	    "is also that of site \"a\" at %s/sites.d/a.conf:2", dir, dir),
+	    "the first pool named");
+
+	CHECK_INT(pool("plain", &p), -1, "a site without a pool");
+	CHECK_INT(nerrs, 1, "one error");
+	CHECK(has_error("%s/sites.d/a.conf:3: site \"plain\" has no fastcgi "
+	    "section", dir), "site without a pool: named");
+
+	CHECK_INT(pool("nosuch", &p), -1, "no such site");
+	CHECK_INT(nerrs, 5, "every error, and no site");
+	CHECK(has_error("%s/sites.d/d.conf:1: no such option 'bogus'", dir),
+	    "no such site: the error that may be why");
+	CHECK(has_error("%s: no site \"nosuch\" is defined", dir),
+	    "no such site: named");
+
+	CHECK_INT(pool("d", &p), -1, "a site after a syntax error");
+	CHECK(has_error("%s: no site \"d\" is defined", dir), "it is not "
+	    "defined");
+
+	(void)util_strlcpy(path, dir, sizeof(path));
+	(void)util_fmt(dir, sizeof(dir), "%s/nonexistent", top);
+	CHECK_INT(pool("a", &p), -1, "no configuration directory");
+	CHECK(has_error("%s: No such file or directory", dir), "the directory "
+	    "named");
+	(void)util_strlcpy(dir, path, sizeof(dir));
+	unit_note = NULL;
+}
+
 /* Removes the tree at path (only what the tests made). */
 static int
 rm_tree(const char *path)
@@ -654,6 +1020,9 @@ main(int argc, char **argv)
 	test_value_errors();
 	test_syntax_errors();
 	test_files();
+	test_pool_good();
+	test_pool_errors();
+	test_pool_lookup();
 	conf_free(&c);
 	CHECK_INT(unit_count_fds(), base, "conf: no descriptor leaked");
 	CHECK_INT(rm_tree(top), 0, "conf: cleaned up %s", top);
