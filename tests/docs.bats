@@ -23,12 +23,14 @@ setup() {
 		MODULE_3=$(installed_page "$man/man3/CGI::SpeedyCGI.3pm")
 		ADMIN_8=$(installed_page "$man/man8/speedy-admin.8")
 		CONF_5=$(installed_page "$man/man5/speedy.conf.5")
+		FCGI_1=$(installed_page "$man/man1/speedy-fcgi.1")
 	else
 		SPEEDY_1=$TOP/man/speedy.1
 		BACKEND_1=$TOP/man/speedy_backend.1
 		MODULE_3=$TOP/man/CGI-SpeedyCGI.3pm
 		ADMIN_8=$TOP/man/speedy-admin.8
 		CONF_5=$TOP/man/speedy.conf.5
+		FCGI_1=$TOP/man/speedy-fcgi.1
 	fi
 }
 
@@ -124,6 +126,15 @@ section() {
 	fi
 }
 
+@test "speedy-fcgi(1) is clean for mandoc -Tlint" {
+	need_page "$FCGI_1"
+	out=$(lint "$FCGI_1")
+	if [ -n "$out" ]; then
+		printf '%s\n' "$out"
+		return 1
+	fi
+}
+
 @test "speedy-admin(8) is clean for mandoc -Tlint" {
 	need_page "$ADMIN_8"
 	out=$(lint "$ADMIN_8")
@@ -178,6 +189,48 @@ section() {
 	page=$(synopsis "$BACKEND_1")
 	if [ "$page" != "$usage" ]; then
 		printf 'SYNOPSIS:\n%s\nusage:\n%s\n' "$page" "$usage"
+		return 1
+	fi
+}
+
+@test "speedy-fcgi(1) SYNOPSIS is the usage message of speedy-fcgi" {
+	need_page "$FCGI_1"
+	status=0
+	out=$("$FCGI" </dev/null 2>&1) || status=$?
+	[ "$status" -eq 2 ]
+	usage=$(usage_of "$out")
+	[ -n "$usage" ]
+	page=$(synopsis "$FCGI_1")
+	if [ "$page" != "$usage" ]; then
+		printf 'SYNOPSIS:\n%s\nusage:\n%s\n' "$page" "$usage"
+		return 1
+	fi
+}
+
+@test "speedy-fcgi(1) OPTIONS has an item for every option of the usage message" {
+	need_page "$FCGI_1"
+	status=0
+	out=$("$FCGI" </dev/null 2>&1) || status=$?
+	[ "$status" -eq 2 ]
+	# The options: "-d", "-l", "--user", ... ("--" alone is not one).
+	opts=$(usage_of "$out" | tr ' []|' '\n\n\n\n' | grep -E '^--?[a-z]')
+	[ -n "$opts" ]
+	items=$(section "$(source_of "$FCGI_1")" OPTIONS | grep '^\.It ')
+	[ -n "$items" ]
+	missing=
+	for o in $opts; do
+		# mdoc writes --user as "Fl \-user" and -d as "Fl d".
+		name=${o#-}
+		name=${name//-/\\-}
+		if ! printf '%s\n' "$items" | WANT=$name awk '
+		    { for (i = 1; i < NF; i++)
+			if ($i == "Fl" && $(i + 1) == ENVIRON["WANT"]) found = 1 }
+		    END { exit !found }'; then
+			missing="$missing $o"
+		fi
+	done
+	if [ -n "$missing" ]; then
+		echo "not in OPTIONS:$missing"
 		return 1
 	fi
 }

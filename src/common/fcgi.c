@@ -344,6 +344,8 @@ begin_record(struct fcgi_conn *c, const struct fcgi_record *rec,
 	if (role != FCGI_RESPONDER) {
 		ev->type = FCGI_EV_UNKNOWN_ROLE;
 		ev->role = role;
+		/* Without it the connection closes after END_REQUEST. */
+		ev->keep_conn = (rec->content[2] & FCGI_KEEP_CONN) != 0;
 		return 1;
 	}
 	c->state = ST_PARAMS;

@@ -121,7 +121,8 @@ enum fcgi_event_type {
 struct fcgi_event {
 	int		  type;		/* enum fcgi_event_type */
 	uint16_t	  id;		/* the requestId concerned */
-	int		  keep_conn;	/* FCGI_KEEP_CONN was set */
+	int		  keep_conn;	/* FCGI_KEEP_CONN was set (BEGIN,
+					   PARAMS, UNKNOWN_ROLE) */
 	int		  role;		/* UNKNOWN_ROLE: the role */
 	char *const	 *env;		/* PARAMS: "name=value"s */
 	size_t		  nenv;

@@ -259,13 +259,28 @@ int
 sf_listen(const struct sf_config *cfg, struct sf_listener *l, char *msg,
     size_t msglen)
 {
+	int r, fl;
+
 	memset(l, 0, sizeof(*l));
 	l->fd = -1;
 	if (cfg->listen == NULL)
-		return inherited(l, msg, msglen);
-	if (strchr(cfg->listen, '/') != NULL)
-		return listen_unix(cfg, l, msg, msglen);
-	return listen_tcp(cfg, l, msg, msglen);
+		r = inherited(l, msg, msglen);
+	else if (strchr(cfg->listen, '/') != NULL)
+		r = listen_unix(cfg, l, msg, msglen);
+	else
+		r = listen_tcp(cfg, l, msg, msglen);
+	/*
+	 * Every idle worker wakes up for a new connection and one wins: the
+	 * others must find accept() empty, not sleep in it deaf to signals.
+	 */
+	if (r == 0 && ((fl = fcntl(l->fd, F_GETFL)) == -1 ||
+	    fcntl(l->fd, F_SETFL, fl | O_NONBLOCK) == -1)) {
+		(void)util_fmt(msg, msglen, "listening socket: %s",
+		    strerror(errno));
+		sf_unlisten(l);
+		r = -1;
+	}
+	return r;
 }
 
 void

@@ -40,6 +40,19 @@ env_get(char *const *env, const char *name)
 	return NULL;
 }
 
+/* True if path lies under dir as written, with no ".." on the way. */
+static int
+lexically_under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (strcmp(dir, "/") == 0)
+		n = 0;
+	return strncmp(path, dir, n) == 0 && path[n] == '/' &&
+	    strstr(path + n, "/../") == NULL &&
+	    (strlen(path) < 3 || strcmp(path + strlen(path) - 3, "/..") != 0);
+}
+
 /*
  * Dispatcher mode: the request's SCRIPT_FILENAME, which must lie under
  * the root once symbolic links are resolved, so that a link under the
@@ -62,7 +75,14 @@ under_root(const struct sf_config *cfg, char *const *env, char *out,
 	}
 	if (realpath(want, path) == NULL) {
 		(void)util_fmt(msg, msglen, "%s: %s", want, strerror(errno));
-		return errno == ENOENT || errno == ENOTDIR ? 404 : 403;
+		/*
+		 * Only a path that names the root lexically may learn that a
+		 * file is missing: elsewhere 404 and 403 would tell which
+		 * files exist outside it.
+		 */
+		return (errno == ENOENT || errno == ENOTDIR) &&
+		    (lexically_under(want, cfg->rootabs) ||
+		    lexically_under(want, cfg->rootreal)) ? 404 : 403;
 	}
 	if (strncmp(path, cfg->rootreal, rl) != 0 ||
 	    (path[rl] != '/' && strcmp(cfg->rootreal, "/") != 0)) {

@@ -63,6 +63,7 @@ struct request {
 	size_t		    pendlen;
 	int		    kind, code;	/* how the script ended */
 	int		    status;	/* 1 once the reply came */
+	int		    sent_out;	/* STDOUT records were sent */
 	int		    sent_err;	/* STDERR records were sent */
 	char		    fail[PROTO_MAXERR + 128];	/* our error */
 	struct timespec	    deadline;	/* RequestTimeout, or 0 */
@@ -137,23 +138,35 @@ put_stream(struct conn *c, int type, uint16_t id, const char *p, size_t n)
 }
 
 /*
- * A request we answer ourselves (the script cannot run): a CGI response
- * with status, and the reason on the web server's error log.
+ * Our own CGI response with status (the script could not run, or failed
+ * before it printed anything), and the reason for the web server's error
+ * log.  Without it, nginx and lighttpd answer an empty response with an
+ * error, but Apache with an empty 200.
  */
 static void
-answer_error(struct conn *c, uint16_t id, int status, const char *why)
+put_error(struct conn *c, uint16_t id, int status, const char *why)
 {
 	char body[256], line[PROTO_MAXERR + 160];
 	const char *text = status == 404 ? "Not Found" :
-	    status == 403 ? "Forbidden" : "Internal Server Error";
+	    status == 403 ? "Forbidden" : status == 502 ? "Bad Gateway" :
+	    "Internal Server Error";
 
 	(void)util_fmt(line, sizeof(line), "speedy-fcgi: %s\n", why);
 	put_stream(c, FCGI_STDERR, id, line, strlen(line));
 	(void)util_fmt(body, sizeof(body), "Status: %d %s\r\n"
 	    "Content-Type: text/plain\r\n\r\n%s\n", status, text, text);
 	put_stream(c, FCGI_STDOUT, id, body, strlen(body));
+}
+
+/* A request we answer ourselves, at once: the script cannot run. */
+static void
+answer_error(struct conn *c, uint16_t id, int status, const char *why)
+{
+	put_error(c, id, status, why);
 	c->outlen += fcgi_put_eos(c->out + c->outlen, OUTCAP - c->outlen,
 	    FCGI_STDOUT, id);
+	c->outlen += fcgi_put_eos(c->out + c->outlen, OUTCAP - c->outlen,
+	    FCGI_STDERR, id);
 	(void)put_end(c, id, 0, FCGI_REQUEST_COMPLETE);
 }
 
@@ -213,7 +226,7 @@ start(struct fe_request *fe, char **env)
 {
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
 	int fds[PROTO_NFDS] = { -1, -1, -1, -1 }, r = -1;
-	char dir[PATH_MAX], *slash;
+	char dir[PATH_MAX], *slash, why[PROTO_MAXERR];
 
 	(void)util_strlcpy(dir, fe->script, sizeof(dir));
 	if ((slash = strrchr(dir, '/')) != NULL)
@@ -226,7 +239,10 @@ start(struct fe_request *fe, char **env)
 		goto out;
 	}
 	fe_grow_pipes(&fe->opts, in[1], out[1]);
-	if ((rq.ctl = fe_backend_get(fe, rq.fail, sizeof(rq.fail))) == -1) {
+	if ((rq.ctl = fe_backend_get(fe, why, sizeof(why))) == -1) {
+		/* Name the script: the web server's log mixes them all. */
+		(void)util_fmt(rq.fail, sizeof(rq.fail), "%s: %s", fe->script,
+		    why);
 		(void)close(fds[3]);
 		goto out;
 	}
@@ -386,6 +402,8 @@ event(struct conn *c, const struct fcgi_event *ev)
 		return 0;
 	case FCGI_EV_UNKNOWN_ROLE:
 		(void)put_end(c, ev->id, 0, FCGI_UNKNOWN_ROLE);
+		if (!ev->keep_conn)
+			c->closing = 1;
 		return 0;
 	case FCGI_EV_CANT_MPX:
 		(void)put_end(c, ev->id, 0, FCGI_CANT_MPX_CONN);
@@ -542,6 +560,8 @@ relay(int *fd, int type)
 	put_stream(c, type, rq.id, buf, (size_t)n);
 	if (type == FCGI_STDERR)
 		rq.sent_err = 1;
+	else
+		rq.sent_out = 1;
 }
 
 /* The backend's reply on the control socket. */
@@ -583,7 +603,20 @@ finish(void)
 	busy = 0;
 	if (c == NULL)
 		return;		/* answered already (ABORT) or gone */
-	if (rq.fail[0] != '\0') {
+	/*
+	 * No response at all (the script died or did not compile before it
+	 * printed, or never ran) is a failure under CGI too: every web
+	 * server gets the same 502.
+	 */
+	if (!rq.sent_out) {
+		if (rq.fail[0] == '\0')
+			(void)util_fmt(rq.fail, sizeof(rq.fail), "%s: no "
+			    "response (%s %d)", rq.fe->script,
+			    rq.kind == PROTO_KILLED ? "signal" : "exit status",
+			    rq.code);
+		put_error(c, rq.id, 502, rq.fail);
+		rq.sent_err = 1;
+	} else if (rq.fail[0] != '\0') {
 		(void)util_fmt(line, sizeof(line), "speedy-fcgi: %s\n", rq.fail);
 		put_stream(c, FCGI_STDERR, rq.id, line, strlen(line));
 		rq.sent_err = 1;
@@ -843,11 +876,11 @@ sf_worker(const struct sf_config *config, int listenfd)
 			remember_script();
 			drain_served();
 		}
-		if (sf_got_term && !busy) {
+		/* New connections go to other servers from now on. */
+		if (sf_got_term)
 			close_fd(&lfd);
-			if (!output_pending())
-				stop();
-		}
+		if (sf_got_term && !busy && !output_pending())
+			stop();
 		poll_once();
 		progress();
 	}

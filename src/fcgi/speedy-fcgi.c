@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "proto.h"
 #include "sf.h"
 #include "util.h"
 
@@ -275,6 +276,41 @@ speedy_options(int argc, char **argv, int first)
 	set_script(cfg.cl.argv[cfg.cl.script_ix]);
 }
 
+/*
+ * The one script must be servable now: executable, and with a #! line
+ * whose options are valid; otherwise every request would fail.
+ */
+static void
+check_script(void)
+{
+	static char *noenv[1];
+	struct fe_request *fe;
+	char msg[PROTO_MAXERR + 64];
+
+	if (cfg.script != NULL && sf_script(&cfg, noenv, &fe, msg,
+	    sizeof(msg)) != 0)
+		errx(SF_EXIT_FAIL, "%s", msg);
+}
+
+/*
+ * The socket and pid file paths are made absolute before we leave the
+ * current directory (-d): both are removed at the end.
+ */
+static void
+absolute_paths(void)
+{
+	static char sock[PATH_MAX];
+
+	if (cfg.pidfile != NULL && util_abspath(cfg.pidfile, pidfile_real,
+	    sizeof(pidfile_real)) == -1)
+		err(SF_EXIT_FAIL, "%s", cfg.pidfile);
+	if (cfg.listen != NULL && strchr(cfg.listen, '/') != NULL) {
+		if (util_abspath(cfg.listen, sock, sizeof(sock)) == -1)
+			err(SF_EXIT_FAIL, "%s", cfg.listen);
+		cfg.listen = sock;
+	}
+}
+
 static void
 check_root(void)
 {
@@ -290,10 +326,7 @@ check_root(void)
 		errx(SF_EXIT_FAIL, "--root %s: not a directory", cfg.root);
 }
 
-/*
- * Writes the pid file (ours, after daemonizing).  Its absolute path is
- * kept: we leave the current directory when daemonized.
- */
+/* Writes the pid file (ours, after daemonizing). */
 static void
 write_pidfile(void)
 {
@@ -302,8 +335,7 @@ write_pidfile(void)
 
 	if (cfg.pidfile == NULL)
 		return;
-	if (util_abspath(cfg.pidfile, pidfile_real, sizeof(pidfile_real)) ==
-	    -1 || (fd = open(pidfile_real, O_WRONLY | O_CREAT | O_TRUNC |
+	if ((fd = open(pidfile_real, O_WRONLY | O_CREAT | O_TRUNC |
 	    O_NOFOLLOW | O_CLOEXEC, 0644)) == -1) {
 		sf_log("%s: %s", cfg.pidfile, strerror(errno));
 		sf_unlisten(&lsock);
@@ -463,6 +495,12 @@ master(void)
 		if (sf_got_term > terms) {
 			terms = sf_got_term;
 			signal_workers(terms == 1 ? SIGTERM : SIGKILL);
+			/*
+			 * Refuse new connections at once (the workers close
+			 * theirs too): a web server then tries another server
+			 * instead of waiting in a backlog that dies with us.
+			 */
+			sf_unlisten(&lsock);
 		}
 		if (sf_got_term && alive == 0)
 			break;
@@ -486,6 +524,8 @@ main(int argc, char **argv)
 	site_pool();
 	speedy_options(argc, argv, first);
 	check_root();
+	check_script();
+	absolute_paths();
 	install_signals();
 	if (sf_listen(&cfg, &lsock, msg, sizeof(msg)) == -1)
 		errx(SF_EXIT_FAIL, "%s", msg);
