@@ -224,6 +224,16 @@ fcgi_conn_new(void)
 }
 
 void
+fcgi_conn_reset(struct fcgi_conn *c)
+{
+	fcgi_conn_end(c);
+	fcgi_reader_init(&c->rd);
+	c->id = 0;
+	c->failed = 0;
+	memset(c->begun, 0, sizeof(c->begun));
+}
+
+void
 fcgi_conn_end(struct fcgi_conn *c)
 {
 	free(c->params);

@@ -137,6 +137,12 @@ struct fcgi_conn;
 /* A connection's decoder, or NULL with errno set (ENOMEM). */
 struct fcgi_conn *fcgi_conn_new(void);
 
+/*
+ * Makes c as new, for the next connection: a server keeps its decoders
+ * rather than allocating (and clearing) one per connection.
+ */
+void	fcgi_conn_reset(struct fcgi_conn *c);
+
 /* Frees c and everything its events point to. */
 void	fcgi_conn_free(struct fcgi_conn *c);
 

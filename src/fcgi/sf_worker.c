@@ -14,6 +14,7 @@
  * Every buffer is bounded; a full one stops the reading that fills it, so
  * a slow web server slows the script down instead of filling memory.
  */
+#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -39,6 +40,7 @@
 #define READMAX		65528		/* pipe bytes per record (8 | it) */
 #define MAXSERVED	32		/* pools remembered for draining */
 #define ANSWERMAX	4096		/* room for our own answers */
+#define RELAY_MS	2		/* see relaying() */
 
 struct conn {
 	int		  fd;
@@ -67,11 +69,13 @@ struct request {
 	int		    sent_err;	/* STDERR records were sent */
 	char		    fail[PROTO_MAXERR + 128];	/* our error */
 	struct timespec	    deadline;	/* RequestTimeout, or 0 */
+	struct timespec	    relay_at;	/* see relaying() */
 };
 
 static const struct sf_config *cfg;
 static struct conn *conns[MAXCONN];
 static int nconns, lfd = -1;
+static int lwait = -1;	/* lfd for poll: see exclusive_listen() */
 static struct request rq;
 static int busy;
 static sigset_t unblocked;	/* the signal mask while we wait */
@@ -274,7 +278,42 @@ out:
 	(void)fcntl(rq.in, F_SETFL, O_NONBLOCK);
 	(void)fcntl(rq.out, F_SETFL, O_NONBLOCK);
 	(void)fcntl(rq.err, F_SETFL, O_NONBLOCK);
+	(void)clock_gettime(CLOCK_MONOTONIC, &rq.relay_at);
+	rq.relay_at.tv_nsec += RELAY_MS * 1000000L;
+	if (rq.relay_at.tv_nsec >= 1000000000L) {
+		rq.relay_at.tv_sec++;
+		rq.relay_at.tv_nsec -= 1000000000L;
+	}
 	return 0;
+}
+
+/* Milliseconds from now until t (at least 0, at most a minute). */
+static int
+ms_until(const struct timespec *t)
+{
+	struct timespec now;
+	long long ms;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (long long)(t->tv_sec - now.tv_sec) * 1000 +
+	    (t->tv_nsec - now.tv_nsec + 999999) / 1000000;
+	return ms < 0 ? 0 : ms > 60000 ? 60000 : (int)ms;
+}
+
+/*
+ * Whether to move the script's output now.  Most scripts are done within
+ * a pipe's worth of output and a few milliseconds: then we wait for the
+ * reply alone and read the pipes once, instead of waking up for every
+ * write of the script (each wake-up is a context switch, the largest
+ * cost of the relay).  A script still running after RELAY_MS, or one
+ * whose output fills the pipe (it then waits at most that long), is
+ * relayed as it writes.
+ */
+static int
+relaying(void)
+{
+	return rq.status || rq.relay_at.tv_sec == 0 ||
+	    ms_until(&rq.relay_at) == 0;
 }
 
 /* The request was answered without a backend: the worker is free. */
@@ -422,6 +461,14 @@ event(struct conn *c, const struct fcgi_event *ev)
 	return 0;
 }
 
+/*
+ * Closed connections are kept for the next ones: a web server without
+ * keep-alive opens one per request, and allocating (and clearing) the
+ * buffers each time cost more than the rest of the relay.
+ */
+static struct conn *spare[MAXCONN];
+static int nspare;
+
 static void
 conn_close(struct conn *c)
 {
@@ -430,13 +477,34 @@ conn_close(struct conn *c)
 	if (rq.c == c)
 		abandon();
 	(void)close(c->fd);
-	fcgi_conn_free(c->fc);
 	for (i = 0; i < nconns; i++)
 		if (conns[i] == c) {
 			conns[i] = conns[--nconns];
 			break;
 		}
-	free(c);
+	fcgi_conn_reset(c->fc);
+	c->inlen = c->inoff = c->outlen = c->outoff = 0;
+	c->closing = 0;
+	spare[nspare++] = c;	/* never more than MAXCONN exist */
+}
+
+/* A connection's state, from the spares or new. */
+static struct conn *
+conn_get(void)
+{
+	struct conn *c;
+
+	if (nspare > 0)
+		return spare[--nspare];
+	if ((c = malloc(sizeof(*c))) == NULL)
+		return NULL;
+	if ((c->fc = fcgi_conn_new()) == NULL) {
+		free(c);
+		return NULL;
+	}
+	c->inlen = c->inoff = c->outlen = c->outoff = 0;
+	c->closing = 0;
+	return c;
 }
 
 /*
@@ -562,6 +630,26 @@ relay(int *fd, int type)
 		rq.sent_err = 1;
 	else
 		rq.sent_out = 1;
+}
+
+/*
+ * Reads the pipes once each without waiting; returns 1 if that moved
+ * bytes or met an end-of-file (which closes the pipe), 0 if both are
+ * empty for now (left to poll: a child of the script may hold them).
+ */
+static int
+drain_pipes(void)
+{
+	size_t before = rq.c->outlen;
+	int open = (rq.out != -1) + (rq.err != -1);
+
+	if (rq.out != -1)
+		relay(&rq.out, FCGI_STDOUT);
+	if (rq.err != -1 &&
+	    OUTCAP - rq.c->outlen >= fcgi_record_size(READMAX))
+		relay(&rq.err, FCGI_STDERR);
+	return rq.c->outlen != before ||
+	    (rq.out != -1) + (rq.err != -1) != open;
 }
 
 /* The backend's reply on the control socket. */
@@ -692,31 +780,34 @@ accept_conn(void)
 		(void)close(fd);
 		return;
 	}
-	if ((c = calloc(1, sizeof(*c))) == NULL ||
-	    (c->fc = fcgi_conn_new()) == NULL) {
+	if ((c = conn_get()) == NULL) {
 		sf_log("out of memory for a connection");
-		free(c);
 		(void)close(fd);
 		return;
 	}
 	c->fd = fd;
 	c->last = time(NULL);
 	conns[nconns++] = c;
+	/* The web server writes the request right after connecting. */
+	(void)conn_read(c);
 }
 
-/* Milliseconds until the request's deadline, or -1 without one. */
+/*
+ * How long poll may sleep: until the request's deadline or the start of
+ * the relay, whichever comes first; -1 for no limit.
+ */
 static int
 timeout_ms(void)
 {
-	struct timespec now;
-	long long ms;
+	int ms = -1, r;
 
-	if (!busy || rq.deadline.tv_sec == 0 || rq.status)
+	if (!busy || rq.status)
 		return -1;
-	(void)clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (long long)(rq.deadline.tv_sec - now.tv_sec) * 1000 +
-	    (rq.deadline.tv_nsec - now.tv_nsec) / 1000000;
-	return ms < 0 ? 0 : ms > 60000 ? 60000 : (int)ms;
+	if (rq.deadline.tv_sec != 0)
+		ms = ms_until(&rq.deadline);
+	if (!relaying() && ((r = ms_until(&rq.relay_at)) < ms || ms == -1))
+		ms = r;
+	return ms;
 }
 
 /* Index of the request's descriptors in the poll set. */
@@ -735,10 +826,10 @@ poll_once(void)
 	p[P_CTL].fd = busy && !rq.status ? rq.ctl : -1;
 	p[P_IN].fd = busy && rq.pendlen > 0 ? rq.in : -1;
 	room = rq.c != NULL && OUTCAP - rq.c->outlen >=
-	    fcgi_record_size(READMAX);
+	    fcgi_record_size(READMAX) && relaying();
 	p[P_OUT].fd = busy && (room || rq.c == NULL) ? rq.out : -1;
 	p[P_ERR].fd = busy && (room || rq.c == NULL) ? rq.err : -1;
-	p[P_LISTEN].fd = !busy && !sf_got_term ? lfd : -1;
+	p[P_LISTEN].fd = !busy && !sf_got_term ? lwait : -1;
 	p[P_CTL].events = p[P_OUT].events = p[P_ERR].events = POLLIN;
 	p[P_LISTEN].events = POLLIN;
 	p[P_IN].events = POLLOUT;
@@ -787,8 +878,14 @@ progress(void)
 {
 	int i;
 
-	if (busy && !rq.status && rq.deadline.tv_sec != 0 && timeout_ms() == 0)
+	if (busy && !rq.status && rq.deadline.tv_sec != 0 &&
+	    ms_until(&rq.deadline) == 0)
 		timed_out();
+	/* The reply came: what is in the pipes now is all of the output. */
+	while (busy && rq.status && rq.c != NULL && (rq.out != -1 ||
+	    rq.err != -1) && OUTCAP - rq.c->outlen >=
+	    fcgi_record_size(READMAX) && drain_pipes() > 0)
+		;
 	if (busy && rq.status && rq.out == -1 && rq.err == -1 &&
 	    (rq.c == NULL || OUTCAP - rq.c->outlen >= ANSWERMAX))
 		finish();
@@ -848,6 +945,30 @@ stop(void)
 	_exit(0);
 }
 
+/*
+ * What poll waits on for new connections.  Every idle worker polling the
+ * listening socket itself wakes up for each connection, and all but one
+ * find accept() empty: with -n workers that is -n - 1 wasted context
+ * switches per request.  An epoll instance holding the socket with
+ * EPOLLEXCLUSIVE wakes one waiter; poll can wait on it like on any
+ * descriptor.  Without it (an old kernel), the socket itself.
+ */
+static int
+exclusive_listen(int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE };
+	int efd;
+
+	if ((efd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		return fd;
+	ev.data.fd = fd;
+	if (epoll_ctl(efd, EPOLL_CTL_ADD, fd, &ev) == -1) {
+		(void)close(efd);
+		return fd;
+	}
+	return efd;
+}
+
 void
 sf_worker(const struct sf_config *config, int listenfd)
 {
@@ -855,6 +976,7 @@ sf_worker(const struct sf_config *config, int listenfd)
 
 	cfg = config;
 	lfd = listenfd;
+	lwait = exclusive_listen(lfd);
 	sigemptyset(&block);
 	sigaddset(&block, SIGHUP);
 	sigaddset(&block, SIGTERM);
@@ -877,8 +999,12 @@ sf_worker(const struct sf_config *config, int listenfd)
 			drain_served();
 		}
 		/* New connections go to other servers from now on. */
-		if (sf_got_term)
+		if (sf_got_term && lfd != -1) {
+			if (lwait != lfd)
+				(void)close(lwait);
+			lwait = -1;
 			close_fd(&lfd);
+		}
 		if (sf_got_term && !busy && !output_pending())
 			stop();
 		poll_once();

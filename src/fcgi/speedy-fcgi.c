@@ -175,8 +175,10 @@ own_options(int argc, char **argv)
 		else if (strcmp(a, "--version") == 0) {
 			printf("speedy-cgi %s\n", SPEEDY_VERSION);
 			exit(0);
-		} else
-			break;
+		} else if (strncmp(a, "--", 2) == 0 && a[2] != '\0')
+			errx(SF_EXIT_USAGE, "unknown option %s", a);
+		else
+			break;	/* perl switches, "--", or the script */
 	}
 	return i;
 }
