@@ -41,6 +41,7 @@
 #define MAXSERVED	32		/* pools remembered for draining */
 #define ANSWERMAX	4096		/* room for our own answers */
 #define RELAY_MS	2		/* see relaying() */
+#define LINGER_S	2		/* see linger() */
 
 struct conn {
 	int		  fd;
@@ -50,6 +51,8 @@ struct conn {
 	uint8_t		  out[OUTCAP];
 	size_t		  outlen, outoff;	/* encoded, and written */
 	int		  closing;	/* close once out is written */
+	int		  body_open;	/* its request's STDIN may follow */
+	time_t		  linger;	/* draining the rest until then */
 	time_t		  last;		/* when it last sent us something */
 };
 
@@ -409,6 +412,7 @@ event(struct conn *c, const struct fcgi_event *ev)
 
 	switch (ev->type) {
 	case FCGI_EV_BEGIN:
+		c->body_open = 1;
 		memset(&rq, 0, sizeof(rq));
 		rq.c = c;
 		rq.id = ev->id;
@@ -427,6 +431,7 @@ event(struct conn *c, const struct fcgi_event *ev)
 		feed_stdin();
 		return rq.pendlen > 0 ? -1 : 0;
 	case FCGI_EV_STDIN_END:
+		c->body_open = 0;
 		if (rq.c == c)
 			close_fd(&rq.in);
 		return 0;
@@ -441,8 +446,10 @@ event(struct conn *c, const struct fcgi_event *ev)
 		return 0;
 	case FCGI_EV_UNKNOWN_ROLE:
 		(void)put_end(c, ev->id, 0, FCGI_UNKNOWN_ROLE);
-		if (!ev->keep_conn)
+		if (!ev->keep_conn) {
 			c->closing = 1;
+			c->body_open = 1;
+		}
 		return 0;
 	case FCGI_EV_CANT_MPX:
 		(void)put_end(c, ev->id, 0, FCGI_CANT_MPX_CONN);
@@ -484,7 +491,8 @@ conn_close(struct conn *c)
 		}
 	fcgi_conn_reset(c->fc);
 	c->inlen = c->inoff = c->outlen = c->outoff = 0;
-	c->closing = 0;
+	c->closing = c->body_open = 0;
+	c->linger = 0;
 	spare[nspare++] = c;	/* never more than MAXCONN exist */
 }
 
@@ -503,7 +511,8 @@ conn_get(void)
 		return NULL;
 	}
 	c->inlen = c->inoff = c->outlen = c->outoff = 0;
-	c->closing = 0;
+	c->closing = c->body_open = 0;
+	c->linger = 0;
 	return c;
 }
 
@@ -529,7 +538,7 @@ feed(struct conn *c)
 	size_t used;
 	int r;
 
-	while (c->inoff < c->inlen && !c->closing &&
+	while (c->inoff < c->inlen && !c->closing && !c->linger &&
 	    OUTCAP - c->outlen >= ANSWERMAX && reading(c)) {
 		if (busy && rq.c == c && rq.pendlen > 0)
 			return 0;	/* the script's stdin is full */
@@ -554,11 +563,13 @@ conn_read(struct conn *c)
 	char why[256];
 	ssize_t n;
 
-	if (c->inoff < c->inlen)
+	if (c->inoff < c->inlen && !c->linger)
 		return feed(c);
 	n = read(c->fd, c->in, INCAP);
 	if (n == -1 && (errno == EINTR || errno == EAGAIN))
 		return 0;
+	if (c->linger && n > 0)
+		return 0;	/* the rest of a body nobody reads */
 	if (n <= 0) {
 		if (n == 0 && fcgi_conn_eof(c->fc, why, sizeof(why)) == -1 &&
 		    rq.c != c)
@@ -570,6 +581,23 @@ conn_read(struct conn *c)
 	c->inoff = 0;
 	c->last = time(NULL);
 	return feed(c);
+}
+
+/*
+ * The answer is out, but the web server may still be sending the end of
+ * the request (Apache writes the empty STDIN record after the rest, and
+ * a script may end without reading its body).  Closing now would reset
+ * the connection under its write, and the web server would report a
+ * failed request.  So our side is shut and the rest read and dropped
+ * until it closes, for LINGER_S at most, as php-fpm does.
+ */
+static void
+linger(struct conn *c)
+{
+	c->closing = 0;
+	c->linger = time(NULL) + LINGER_S;
+	c->inlen = c->inoff = 0;
+	(void)shutdown(c->fd, SHUT_WR);
 }
 
 /* Writes what c has to say.  Returns -1 if c was closed. */
@@ -593,6 +621,10 @@ conn_write(struct conn *c)
 	}
 	if (c->outoff == c->outlen) {
 		c->outoff = c->outlen = 0;
+		if (c->closing && rq.c != c && c->body_open) {
+			linger(c);
+			return 0;
+		}
 		if (c->closing && rq.c != c) {
 			conn_close(c);
 			return -1;
@@ -756,8 +788,9 @@ evict_idle(void)
 
 	for (i = 0; i < nconns; i++) {
 		c = conns[i];
-		if (c == rq.c || c->inoff < c->inlen || c->outlen > 0 ||
-		    fcgi_conn_eof(c->fc, why, sizeof(why)) == -1)
+		if (c->linger == 0 && (c == rq.c || c->inoff < c->inlen ||
+		    c->outlen > 0 || fcgi_conn_eof(c->fc, why, sizeof(why)) ==
+		    -1))
 			continue;
 		if (old == NULL || c->last < old->last)
 			old = c;
@@ -792,6 +825,13 @@ accept_conn(void)
 	(void)conn_read(c);
 }
 
+/* The smaller of two timeouts, -1 meaning none. */
+static int
+min_ms(int a, int b)
+{
+	return a == -1 ? b : b == -1 ? a : a < b ? a : b;
+}
+
 /*
  * How long poll may sleep: until the request's deadline or the start of
  * the relay, whichever comes first; -1 for no limit.
@@ -799,14 +839,18 @@ accept_conn(void)
 static int
 timeout_ms(void)
 {
-	int ms = -1, r;
+	int ms = -1, i;
 
+	/* Lingering connections are looked at every second. */
+	for (i = 0; i < nconns; i++)
+		if (conns[i]->linger != 0)
+			ms = 1000;
 	if (!busy || rq.status)
-		return -1;
+		return ms;
 	if (rq.deadline.tv_sec != 0)
-		ms = ms_until(&rq.deadline);
-	if (!relaying() && ((r = ms_until(&rq.relay_at)) < ms || ms == -1))
-		ms = r;
+		ms = min_ms(ms, ms_until(&rq.deadline));
+	if (!relaying())
+		ms = min_ms(ms, ms_until(&rq.relay_at));
 	return ms;
 }
 
@@ -838,7 +882,9 @@ poll_once(void)
 		p[P_CONN + i].fd = c->fd;
 		if (c->outoff < c->outlen)
 			p[P_CONN + i].events |= POLLOUT;
-		if (!c->closing && reading(c) &&
+		if (c->linger)
+			p[P_CONN + i].events |= POLLIN;
+		else if (!c->closing && reading(c) &&
 		    OUTCAP - c->outlen >= ANSWERMAX &&
 		    !(busy && rq.c == c && rq.pendlen > 0))
 			p[P_CONN + i].events |= POLLIN;
@@ -898,6 +944,11 @@ progress(void)
 		if (conns[i]->outoff < conns[i]->outlen &&
 		    conn_write(conns[i]) == -1)
 			i--;
+	for (i = 0; i < nconns; i++)
+		if (conns[i]->linger != 0 && time(NULL) >= conns[i]->linger) {
+			conn_close(conns[i]);
+			i--;
+		}
 }
 
 /* True while some connection has records not yet written. */

@@ -1,0 +1,244 @@
+#!/usr/bin/env bats
+# speedy-fcgi behind Apache 2.4 with mod_proxy_fcgi (issue "FastCGI server
+# mode"): GET and POST, 10 MB bodies both ways, the script's status and
+# headers, over TCP (SetHandler "proxy:fcgi://...") and over a Unix
+# socket (ProxyPass "unix:...|fcgi://..."), and the --root dispatcher with
+# the SCRIPT_FILENAME forms Apache sends.
+#
+# Apache's workers run as www-data: they reach speedy-fcgi over TCP, or
+# over a Unix socket of mode 0666 (--mode) in a directory they can
+# traverse.  tests/webservers.bash starts the servers; the scripts are
+# tests/scripts/fcgi_*.pl.
+
+load helpers
+load lib
+load webservers
+
+setup() {
+	speedy_setup
+	lib_setup
+	ws_setup
+	SOCK="$WS/run/fcgi.sock"
+}
+
+teardown() {
+	ws_teardown
+	lib_teardown
+	speedy_teardown
+}
+
+# serve SCRIPT ADDRESS: installs tests/scripts/SCRIPT in the document
+# root, and starts speedy-fcgi serving it on ADDRESS and Apache in front.
+serve() {
+	use_script "$1"
+	fcgi_start main "$2" "$W/$1"
+	# fcgiwrap cannot find a script named "proxy:fcgi://..."; speedy-fcgi
+	# serving one script ignores SCRIPT_FILENAME, so it gets Apache's
+	# default form.
+	if [ "$FCGI_SERVER" = fcgiwrap ]; then
+		APACHE_TYPE=GENERIC
+	fi
+	apache_start "$2"
+}
+
+# has_line TEXT LINE: TEXT has the line LINE.
+has_line() {
+	if ! printf '%s\n' "$1" | grep -qxF -- "$2"; then
+		printf 'no line "%s" in:\n%s\n' "$2" "$1"
+		return 1
+	fi
+}
+
+# install_as SCRIPT PATH: installs tests/scripts/SCRIPT as PATH, its #!
+# line naming the frontend.
+install_as() {
+	{ printf '#!%s\n' "$SPEEDY"; tail -n +2 "$SCRIPTS/$1"; } >"$2"
+	chmod 755 "$2"
+}
+
+@test "apache: GET and POST (urlencoded and multipart) reach a CGI.pm script over TCP" {
+	serve fcgi_form.pl "127.0.0.1:$(free_port)"
+
+	http "$WEB/fcgi_form.pl/extra/path?a=1&b=hello+world&b=again"
+	assert_status 200 GET
+	for l in method=GET "param a=1" "param b=hello world" "param b=again" \
+	    GATEWAY_INTERFACE=CGI/1.1 SCRIPT_NAME=/fcgi_form.pl \
+	    PATH_INFO=/extra/path "QUERY_STRING=a=1&b=hello+world&b=again" \
+	    "0=$W/fcgi_form.pl" "cwd=$W"; do
+		has_line "$BODY" "$l"
+	done
+	assert_match "$BODY" $'\nSERVER_SOFTWARE=Apache'
+
+	form='x=1&y=caf%C3%A9&z=a+b'
+	http "$WEB/fcgi_form.pl" -d "$form"
+	assert_status 200 "urlencoded POST"
+	for l in method=POST "param x=1" "param y=café" "param z=a b" \
+	    CONTENT_TYPE=application/x-www-form-urlencoded \
+	    "CONTENT_LENGTH=${#form}"; do
+		has_line "$BODY" "$l"
+	done
+
+	head -c 300000 /dev/urandom >"$WS/tmp/upload"
+	md5=$(md5sum <"$WS/tmp/upload" | cut -d ' ' -f 1)
+	http "$WEB/fcgi_form.pl" -F note=hi -F "file=@$WS/tmp/upload;filename=up.bin"
+	assert_status 200 "multipart POST"
+	has_line "$BODY" "param note=hi"
+	has_line "$BODY" "upload file=up.bin size=300000 md5=$md5"
+}
+
+@test "apache: GET and POST through ProxyPass over a Unix socket (mode 0666, www-data workers)" {
+	serve fcgi_form.pl "$SOCK"
+	[ "$(stat -c %a "$SOCK")" = 666 ] || {
+		echo "socket mode $(stat -c %a "$SOCK"), expected 666"
+		return 1
+	}
+	http "$WEB/pp/fcgi_form.pl?a=1"
+	assert_status 200 "GET through ProxyPass"
+	has_line "$BODY" method=GET
+	has_line "$BODY" "param a=1"
+	http "$WEB/pp/fcgi_form.pl" -d 'x=2'
+	assert_status 200 "POST through ProxyPass"
+	has_line "$BODY" method=POST
+	has_line "$BODY" "param x=2"
+	# And the SetHandler form over the same socket.
+	http "$WEB/fcgi_form.pl?a=3"
+	assert_status 200 "GET through SetHandler proxy:unix:"
+	has_line "$BODY" "param a=3"
+}
+
+@test "apache: 100 GETs and 100 POSTs, 4 at a time, over a Unix socket all succeed" {
+	# Apache writes the end of the request's STDIN stream in a write
+	# of its own, after the rest: a server that answers and closes the
+	# connection before reading it makes that write fail (EPIPE), and
+	# Apache answers 503 although the script ran.
+	serve fcgi_form.pl "$SOCK"
+	http_batch "$WS/get" 100 4 "$WEB/fcgi_form.pl?a=1"
+	batch_check "$WS/get" 100 '^method=GET$'
+	http_batch "$WS/post" 100 4 "$WEB/pp/fcgi_form.pl" -d x=1
+	batch_check "$WS/post" 100 '^method=POST$'
+}
+
+@test "apache: a 10 MB request body goes in and a 10 MB response comes out, byte for byte, over both transports" {
+	use_script fcgi_echo.pl
+	port=$(free_port)
+	fcgi_start tcp "127.0.0.1:$port" "$W/fcgi_echo.pl"
+	fcgi_start unix "$SOCK" "$W/fcgi_echo.pl"
+	[ "$FCGI_SERVER" != fcgiwrap ] || APACHE_TYPE=GENERIC
+	apache_start "127.0.0.1:$port"
+	tcp_web=$WEB
+	head -c 10485760 /dev/urandom >"$WS/tmp/big"
+	md5=$(md5sum <"$WS/tmp/big" | cut -d ' ' -f 1)
+
+	http "$tcp_web/fcgi_echo.pl" --data-binary "@$WS/tmp/big" \
+	    -H 'Content-Type: application/octet-stream'
+	assert_status 200 "10 MB POST over TCP"
+	assert_eq "$(header X-Body-Length)" 10485760 "length the script read"
+	assert_eq "$(header X-Body-MD5)" "$md5" "MD5 of what the script read"
+	cmp "$WS/tmp/big" "$RESP"
+
+	# A second Apache, in front of the Unix socket.
+	ws_stop_pid "${WEB_PIDS[0]}"
+	apache_start "$SOCK"
+	http "$WEB/pp/fcgi_echo.pl" --data-binary "@$WS/tmp/big" \
+	    -H 'Content-Type: application/octet-stream'
+	assert_status 200 "10 MB POST over a Unix socket"
+	assert_eq "$(header X-Body-MD5)" "$md5" "MD5 of what the script read"
+	cmp "$WS/tmp/big" "$RESP"
+}
+
+@test "apache: the script's status and headers reach the client; a script that dies is a server error" {
+	serve fcgi_status.pl "127.0.0.1:$(free_port)"
+
+	http "$WEB/fcgi_status.pl?do=notfound"
+	assert_status 404 notfound
+	assert_eq "$BODY" "no such thing"
+	assert_eq "$(header X-Speedy-Test)" notfound X-Speedy-Test
+
+	http "$WEB/fcgi_status.pl?do=created"
+	assert_status 201 created
+	assert_eq "$(header Location)" http://example.invalid/new/1 Location
+
+	http "$WEB/fcgi_status.pl?do=redirect"
+	assert_status 302 redirect
+	assert_eq "$(header Location)" 'http://example.invalid/target?x=1' \
+	    Location
+
+	http "$WEB/fcgi_status.pl?do=custom"
+	assert_status 200 custom
+	assert_match "$(header Content-Type)" '^text/x-speedy' Content-Type
+	assert_eq "$(header X-Speedy-Test)" custom X-Speedy-Test
+	assert_eq "$(header Set-Cookie)" $'a=1; path=/\nb=2; path=/' Set-Cookie
+
+	http "$WEB/fcgi_status.pl?do=warn&tag=w$$"
+	assert_status 200 warn
+	ws_wait 20 grep -qF "fcgi_status warning tag=w$$" "$WS/log/apache.error"
+
+	# A script that dies before any output: no response header, a
+	# server error.  (fcgiwrap sends an empty response, that Apache
+	# passes on as an empty 200.)
+	http "$WEB/fcgi_status.pl?do=die&tag=d$$"
+	if [ "$FCGI_SERVER" = speedy-fcgi ]; then
+		assert_status '5[0-9][0-9]' die
+	fi
+	ws_wait 20 grep -qF "fcgi_status died tag=d$$" "$WS/log/apache.error"
+
+	http "$WEB/fcgi_status.pl"
+	assert_status 200 "the request after"
+	assert_eq "$BODY" ok
+}
+
+# root_setup: a root $R with a.pl and sub/b.pl, a script outside it, and
+# a symbolic link from the root to that script; speedy-fcgi --root $R.
+root_setup() {
+	R="$W/root"
+	mkdir -p "$R/sub"
+	install_as fcgi_whoami.pl "$R/a.pl"
+	install_as fcgi_whoami.pl "$R/sub/b.pl"
+	install_as fcgi_whoami.pl "$W/outside.pl"
+	ln -s ../outside.pl "$R/link.pl"
+	fcgi_start main "127.0.0.1:$(free_port)" --root "$R"
+}
+
+# root_requests: the scripts under the root are served through the
+# SetHandler set-up (Apache's document root is $W, so the URLs name
+# /root/...), and the link out of it is refused.
+root_requests() {
+	http "$WEB/root/a.pl"
+	assert_status 200 /root/a.pl
+	has_line "$BODY" script=a.pl
+	http "$WEB/root/sub/b.pl/more/path?x=1"
+	assert_status 200 "/root/sub/b.pl with a PATH_INFO"
+	has_line "$BODY" script=b.pl
+	http "$WEB/root/link.pl"
+	assert_status '403|404' "symlink out of the root"
+	http "$WEB/root/missing.pl"
+	assert_status 404 "missing script"
+	[ ! -e "$W/ran.outside.pl" ] || {
+		echo "the script outside the root ran"
+		return 1
+	}
+}
+
+@test "apache: --root with ProxyFCGIBackendType GENERIC (SCRIPT_FILENAME is the plain path)" {
+	need_speedy_fcgi "--root dispatcher"
+	root_setup
+	APACHE_TYPE=GENERIC apache_start "${FCGI_ADDR[main]}"
+	root_requests
+}
+
+@test "apache: --root with Apache's default set-up refuses, as documented (SCRIPT_FILENAME is \"proxy:fcgi://HOST:PORT/path\")" {
+	need_speedy_fcgi "--root dispatcher"
+	root_setup
+	# Without ProxyFCGIBackendType GENERIC, Apache's SCRIPT_FILENAME is
+	# no path: speedy-fcgi(1) says the dispatcher needs GENERIC.  The
+	# request is refused, and nothing runs.
+	apache_start "${FCGI_ADDR[main]}"
+	http "$WEB/root/a.pl"
+	assert_status '403|404' "/root/a.pl with a proxy:fcgi:// SCRIPT_FILENAME"
+	[ ! -e "$R/ran.a.pl" ] || {
+		echo "a.pl ran"
+		return 1
+	}
+	ws_wait 20 grep -qF "proxy:fcgi://${FCGI_ADDR[main]}$R/a.pl" \
+	    "$WS/log/apache.error"
+}
