@@ -165,46 +165,33 @@ section() {
 	mandoc -Tascii "$MODULE_3" | sed 's/.\x08//g' | grep -q 'register_cleanup'
 }
 
-@test "speedy(1) SYNOPSIS is the usage message of speedy" {
-	need_page "$SPEEDY_1"
+# synopsis_is_usage PAGE PROG: PAGE's SYNOPSIS is the usage message PROG
+# prints when run without arguments (exit 2, stdin at end of file).
+synopsis_is_usage() {
+	local out usage page
+	need_page "$1"
 	status=0
-	out=$("$SPEEDY" 2>&1) || status=$?
+	out=$("$2" </dev/null 2>&1) || status=$?
 	[ "$status" -eq 2 ]
 	usage=$(usage_of "$out")
 	[ -n "$usage" ]
-	page=$(synopsis "$SPEEDY_1")
+	page=$(synopsis "$1")
 	if [ "$page" != "$usage" ]; then
 		printf 'SYNOPSIS:\n%s\nusage:\n%s\n' "$page" "$usage"
 		return 1
 	fi
+}
+
+@test "speedy(1) SYNOPSIS is the usage message of speedy" {
+	synopsis_is_usage "$SPEEDY_1" "$SPEEDY"
 }
 
 @test "speedy_backend(1) SYNOPSIS is the usage message of speedy_backend" {
-	need_page "$BACKEND_1"
-	status=0
-	out=$("$BACKEND" </dev/null 2>&1) || status=$?
-	[ "$status" -eq 2 ]
-	usage=$(usage_of "$out")
-	[ -n "$usage" ]
-	page=$(synopsis "$BACKEND_1")
-	if [ "$page" != "$usage" ]; then
-		printf 'SYNOPSIS:\n%s\nusage:\n%s\n' "$page" "$usage"
-		return 1
-	fi
+	synopsis_is_usage "$BACKEND_1" "$BACKEND"
 }
 
 @test "speedy-fcgi(1) SYNOPSIS is the usage message of speedy-fcgi" {
-	need_page "$FCGI_1"
-	status=0
-	out=$("$FCGI" </dev/null 2>&1) || status=$?
-	[ "$status" -eq 2 ]
-	usage=$(usage_of "$out")
-	[ -n "$usage" ]
-	page=$(synopsis "$FCGI_1")
-	if [ "$page" != "$usage" ]; then
-		printf 'SYNOPSIS:\n%s\nusage:\n%s\n' "$page" "$usage"
-		return 1
-	fi
+	synopsis_is_usage "$FCGI_1" "$FCGI"
 }
 
 @test "speedy-fcgi(1) OPTIONS has an item for every option of the usage message" {
@@ -268,17 +255,7 @@ section() {
 }
 
 @test "speedy-admin(8) SYNOPSIS is the usage message of speedy-admin" {
-	need_page "$ADMIN_8"
-	status=0
-	out=$("$ADMIN" 2>&1) || status=$?
-	[ "$status" -eq 2 ]
-	usage=$(usage_of "$out")
-	[ -n "$usage" ]
-	page=$(synopsis "$ADMIN_8")
-	if [ "$page" != "$usage" ]; then
-		printf 'SYNOPSIS:\n%s\nusage:\n%s\n' "$page" "$usage"
-		return 1
-	fi
+	synopsis_is_usage "$ADMIN_8" "$ADMIN"
 }
 
 @test "speedy.conf(5) lists the configuration keys of the option table (tools/optdoc confkeys)" {

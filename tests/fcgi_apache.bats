@@ -41,21 +41,6 @@ serve() {
 	apache_start "$2"
 }
 
-# has_line TEXT LINE: TEXT has the line LINE.
-has_line() {
-	if ! printf '%s\n' "$1" | grep -qxF -- "$2"; then
-		printf 'no line "%s" in:\n%s\n' "$2" "$1"
-		return 1
-	fi
-}
-
-# install_as SCRIPT PATH: installs tests/scripts/SCRIPT as PATH, its #!
-# line naming the frontend.
-install_as() {
-	{ printf '#!%s\n' "$SPEEDY"; tail -n +2 "$SCRIPTS/$1"; } >"$2"
-	chmod 755 "$2"
-}
-
 @test "apache: GET and POST (urlencoded and multipart) reach a CGI.pm script over TCP" {
 	serve fcgi_form.pl "127.0.0.1:$(free_port)"
 

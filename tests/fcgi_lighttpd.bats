@@ -25,14 +25,6 @@ teardown() {
 	speedy_teardown
 }
 
-# has_line TEXT LINE: TEXT has the line LINE.
-has_line() {
-	if ! printf '%s\n' "$1" | grep -qxF -- "$2"; then
-		printf 'no line "%s" in:\n%s\n' "$2" "$1"
-		return 1
-	fi
-}
-
 # form_requests: GET with a PATH_INFO, urlencoded and multipart POST to
 # fcgi_form.pl at $WEB.
 form_requests() {

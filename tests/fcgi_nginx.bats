@@ -36,26 +36,6 @@ serve() {
 	nginx_start "$2"
 }
 
-# has_line TEXT LINE: TEXT has the line LINE.
-has_line() {
-	if ! printf '%s\n' "$1" | grep -qxF -- "$2"; then
-		printf 'no line "%s" in:\n%s\n' "$2" "$1"
-		return 1
-	fi
-}
-
-# log_has FILE TEXT: FILE (a log) has a line containing TEXT (for ws_wait).
-log_has() {
-	grep -qF -- "$2" "$1" 2>/dev/null
-}
-
-# install_as SCRIPT PATH: installs tests/scripts/SCRIPT as PATH, its #!
-# line naming the frontend.
-install_as() {
-	{ printf '#!%s\n' "$SPEEDY"; tail -n +2 "$SCRIPTS/$1"; } >"$2"
-	chmod 755 "$2"
-}
-
 # bodies_field DIR KEY: the values of KEY= in the bodies of batch DIR,
 # sorted, without duplicates.
 bodies_field() {
