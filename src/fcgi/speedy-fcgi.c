@@ -382,7 +382,9 @@ daemonize(void)
 	openlog("speedy-fcgi", LOG_PID, LOG_DAEMON);
 	use_syslog = 1;
 	write_pidfile();
-	(void)write(p[1], "", 1);
+	/* Ready: the parent may exit (it fails if this write does not come). */
+	if (util_write_all(p[1], "", 1) == -1)
+		sf_log("cannot tell the starting process: %s", strerror(errno));
 	(void)close(p[1]);
 }
 
