@@ -32,16 +32,19 @@ SAN_COMMON_OBJ	= $(addprefix $(SAN_DIR)/,$(COMMON_OBJ))
 SAN_FE_OBJ	= $(addprefix $(SAN_DIR)/,$(FE_OBJ))
 SAN_BE_OBJ	= $(addprefix $(SAN_DIR)/,$(BE_OBJ))
 SAN_ADMIN_OBJ	= $(addprefix $(SAN_DIR)/,$(ADMIN_OBJ))
+SAN_SF_OBJ	= $(addprefix $(SAN_DIR)/,$(SF_OBJ) $(FE_LIB_OBJ) $(FCGI_OBJ) \
+		  admin/conf.o)
 SAN_PROGRAMS	= $(SAN_DIR)/src/frontend/speedy \
 		  $(SAN_DIR)/src/backend/speedy_backend \
-		  $(SAN_DIR)/admin/speedy-admin
+		  $(SAN_DIR)/admin/speedy-admin \
+		  $(SAN_DIR)/src/fcgi/speedy-fcgi
 SAN_UNIT_TESTS	= $(addprefix $(SAN_DIR)/,$(UNIT_TESTS))
 # test_conf finds the shipped etc/speedy at ../../etc from its own path.
 SAN_ETC		= $(SAN_DIR)/etc
 SAN_HEADERS	= src/common/opt.h src/common/proto.h src/common/queue.h \
 		  src/common/snap.h src/common/util.h src/common/fcgi.h \
 		  src/frontend/fe.h src/backend/be.h admin/adm.h admin/adm_out.h \
-		  admin/conf.h
+		  admin/conf.h src/fcgi/sf.h
 SAN_CANARY	= $(SAN_DIR)/canary $(SAN_DIR)/canary-plain
 SAN_ALL		= $(SAN_PROGRAMS) $(SAN_UNIT_TESTS) $(SAN_ETC) $(SAN_CANARY)
 
@@ -52,6 +55,11 @@ CHECK_EXTRA	+= $(SAN_ALL)
 $(SAN_DIR)/%.o: %.c $(SAN_HEADERS)
 	@$(MKDIR_P) $(@D)
 	$(CC) $(SAN_CFLAGS) -c -o $@ $<
+
+# speedy-fcgi includes the frontend's fe.h and admin's conf.h.
+$(SAN_DIR)/src/fcgi/%.o: src/fcgi/%.c $(SAN_HEADERS)
+	@$(MKDIR_P) $(@D)
+	$(CC) $(SAN_CFLAGS) -Isrc/frontend -Iadmin -c -o $@ $<
 
 $(SAN_DIR)/src/backend/be_perl.o: src/backend/be_perl.c $(SAN_HEADERS) \
     $(GENERATED)
@@ -65,6 +73,10 @@ $(SAN_DIR)/src/frontend/speedy: $(SAN_FE_OBJ) $(SAN_COMMON_OBJ)
 $(SAN_DIR)/src/backend/speedy_backend: $(SAN_BE_OBJ) $(SAN_COMMON_OBJ)
 	$(CC) $(SAN_LDFLAGS) -o $@ $(SAN_BE_OBJ) $(SAN_COMMON_OBJ) \
 	    $(PERL_LDOPTS) $(LIBS)
+
+$(SAN_DIR)/src/fcgi/speedy-fcgi: $(SAN_SF_OBJ) $(SAN_COMMON_OBJ)
+	$(CC) $(SAN_LDFLAGS) -o $@ $(SAN_SF_OBJ) $(SAN_COMMON_OBJ) \
+	    $(CONFUSE_LIBS) $(LIBS)
 
 $(SAN_DIR)/admin/speedy-admin: $(SAN_ADMIN_OBJ) $(SAN_COMMON_OBJ)
 	$(CC) $(SAN_LDFLAGS) -o $@ $(SAN_ADMIN_OBJ) $(SAN_COMMON_OBJ) \
