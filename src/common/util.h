@@ -45,6 +45,15 @@ int	util_read_all(int fd, void *buf, size_t len);
  */
 int	util_abspath(const char *path, char *out, size_t outlen);
 
+struct timespec;
+
+/*
+ * Milliseconds from now until end (CLOCK_MONOTONIC), rounded up so that a
+ * poll with it never wakes before end; at least 0, at most INT_MAX.  The
+ * frontend's RequestTimeout and speedy-fcgi's waits use it.
+ */
+int	util_ms_until(const struct timespec *end);
+
 /* 64-bit FNV-1a hash of a string, used to match script paths quickly. */
 unsigned long long util_hash(const char *s);
 

@@ -290,19 +290,6 @@ out:
 	return 0;
 }
 
-/* Milliseconds from now until t (at least 0, at most a minute). */
-static int
-ms_until(const struct timespec *t)
-{
-	struct timespec now;
-	long long ms;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (long long)(t->tv_sec - now.tv_sec) * 1000 +
-	    (t->tv_nsec - now.tv_nsec + 999999) / 1000000;
-	return ms < 0 ? 0 : ms > 60000 ? 60000 : (int)ms;
-}
-
 /*
  * Whether to move the script's output now.  Most scripts are done within
  * a pipe's worth of output and a few milliseconds: then we wait for the
@@ -316,7 +303,7 @@ static int
 relaying(void)
 {
 	return rq.status || rq.relay_at.tv_sec == 0 ||
-	    ms_until(&rq.relay_at) == 0;
+	    util_ms_until(&rq.relay_at) == 0;
 }
 
 /* The request was answered without a backend: the worker is free. */
@@ -848,9 +835,9 @@ timeout_ms(void)
 	if (!busy || rq.status)
 		return ms;
 	if (rq.deadline.tv_sec != 0)
-		ms = min_ms(ms, ms_until(&rq.deadline));
+		ms = min_ms(ms, util_ms_until(&rq.deadline));
 	if (!relaying())
-		ms = min_ms(ms, ms_until(&rq.relay_at));
+		ms = min_ms(ms, util_ms_until(&rq.relay_at));
 	return ms;
 }
 
@@ -925,7 +912,7 @@ progress(void)
 	int i;
 
 	if (busy && !rq.status && rq.deadline.tv_sec != 0 &&
-	    ms_until(&rq.deadline) == 0)
+	    util_ms_until(&rq.deadline) == 0)
 		timed_out();
 	/* The reply came: what is in the pipes now is all of the output. */
 	while (busy && rq.status && rq.c != NULL && (rq.out != -1 ||

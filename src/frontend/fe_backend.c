@@ -678,19 +678,6 @@ timed_out(const struct fe_request *req)
 	    req->opts.num[OPT_REQUESTTIMEOUT]);
 }
 
-/* Milliseconds from now until end, at least 0. */
-static int
-ms_until(const struct timespec *end)
-{
-	struct timespec now;
-	long long ms;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (long long)(end->tv_sec - now.tv_sec) * 1000 +
-	    (end->tv_nsec - now.tv_nsec) / 1000000;
-	return ms < 0 ? 0 : ms > INT_MAX ? INT_MAX : (int)ms;
-}
-
 /*
  * With a RequestTimeout, waits that long for the reply to begin; without
  * one, returns at once and the read blocks (no extra system call).
@@ -706,7 +693,7 @@ await_reply(int sock, const struct fe_request *req)
 		return;
 	(void)clock_gettime(CLOCK_MONOTONIC, &end);
 	end.tv_sec += req->opts.num[OPT_REQUESTTIMEOUT];
-	while ((ms = ms_until(&end)) > 0) {
+	while ((ms = util_ms_until(&end)) > 0) {
 		if ((n = poll(&pfd, 1, ms)) > 0 || (n == -1 && errno != EINTR))
 			return;	/* the reply (or an error) is there */
 	}
