@@ -222,21 +222,14 @@ site_pool(void)
 		cfg.root = pool.root;
 }
 
-/* The one script: made absolute and read once, so that a missing or
- * unreadable script is refused at start, not per request. */
+/* The one script, made absolute (check_script reads it). */
 static void
 set_script(const char *path)
 {
 	static char script[PATH_MAX];
-	struct fe_request probe;
-	char msg[512], line[FE_SHEBANG_MAX];
 
 	if (util_abspath(path, script, sizeof(script)) == -1)
 		err(SF_EXIT_FAIL, "%s", path);
-	memset(&probe, 0, sizeof(probe));
-	(void)util_strlcpy(probe.script, script, sizeof(probe.script));
-	if (fe_read_script(&probe, line, sizeof(line), msg, sizeof(msg)) != 0)
-		errx(SF_EXIT_FAIL, "%s", msg);
 	cfg.script = script;
 }
 
@@ -279,8 +272,10 @@ speedy_options(int argc, char **argv, int first)
 }
 
 /*
- * The one script must be servable now: executable, and with a #! line
- * whose options are valid; otherwise every request would fail.
+ * The one script must be servable now: there, readable, executable, and
+ * with a #! line whose options are valid; otherwise every request would
+ * fail.  This is the first request's own resolution (sf_script), which
+ * the workers then find cached.
  */
 static void
 check_script(void)
