@@ -15,16 +15,11 @@ load lib
 load webservers
 
 setup() {
-	speedy_setup
-	lib_setup
-	ws_setup
-	SOCK="$WS/run/fcgi.sock"
+	ws_suite_setup
 }
 
 teardown() {
-	ws_teardown
-	lib_teardown
-	speedy_teardown
+	ws_suite_teardown
 }
 
 # serve SCRIPT ADDRESS: installs tests/scripts/SCRIPT in the document

@@ -13,16 +13,11 @@ load lib
 load webservers
 
 setup() {
-	speedy_setup
-	lib_setup
-	ws_setup
-	SOCK="$WS/run/fcgi.sock"
+	ws_suite_setup
 }
 
 teardown() {
-	ws_teardown
-	lib_teardown
-	speedy_teardown
+	ws_suite_teardown
 }
 
 # form_requests: GET with a PATH_INFO, urlencoded and multipart POST to

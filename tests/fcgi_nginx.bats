@@ -15,17 +15,12 @@ load lib
 load webservers
 
 setup() {
-	speedy_setup
-	lib_setup
-	ws_setup
-	SOCK="$WS/run/fcgi.sock"
+	ws_suite_setup
 	declare -gA GATE_PID=()
 }
 
 teardown() {
-	ws_teardown
-	lib_teardown
-	speedy_teardown
+	ws_suite_teardown
 }
 
 # serve SCRIPT ADDRESS: installs tests/scripts/SCRIPT in the document
@@ -34,6 +29,17 @@ serve() {
 	use_script "$1"
 	fcgi_start main "$2" "$W/$1"
 	nginx_start "$2"
+}
+
+# serve_two SCRIPT: speedy-fcgi instances a and b serving SCRIPT on the
+# TCP ports $pa and $pb, both in one nginx upstream.
+serve_two() {
+	use_script "$1"
+	pa=$(free_port)
+	pb=$(free_port)
+	fcgi_start a "127.0.0.1:$pa" "$W/$1"
+	fcgi_start b "127.0.0.1:$pb" "$W/$1"
+	nginx_start "127.0.0.1:$pa" "127.0.0.1:$pb"
 }
 
 # bodies_field DIR KEY: the values of KEY= in the bodies of batch DIR,
@@ -344,12 +350,7 @@ gate_finish() {
 }
 
 @test "nginx: two instances behind one upstream: after one is killed, every request is served by the other" {
-	use_script fcgi_counter.pl
-	pa=$(free_port)
-	pb=$(free_port)
-	fcgi_start a "127.0.0.1:$pa" "$W/fcgi_counter.pl"
-	fcgi_start b "127.0.0.1:$pb" "$W/fcgi_counter.pl"
-	nginx_start "127.0.0.1:$pa" "127.0.0.1:$pb"
+	serve_two fcgi_counter.pl
 
 	# Sequential requests: each nginx worker alternates between the
 	# two, so with 2 workers and 20 requests both serve some.
@@ -374,12 +375,7 @@ gate_finish() {
 @test "nginx: two instances behind one upstream: one stopped with SIGTERM under load, no request fails" {
 	# fcgiwrap's processes die on SIGTERM with their requests.
 	need_speedy_fcgi "graceful stop on SIGTERM"
-	use_script fcgi_counter.pl
-	pa=$(free_port)
-	pb=$(free_port)
-	fcgi_start a "127.0.0.1:$pa" "$W/fcgi_counter.pl"
-	fcgi_start b "127.0.0.1:$pb" "$W/fcgi_counter.pl"
-	nginx_start "127.0.0.1:$pa" "127.0.0.1:$pb"
+	serve_two fcgi_counter.pl
 
 	http_batch_bg "$WS/load" 150 8 "$WEB/fcgi_counter.pl?sleep=0.02"
 	ws_wait 60 batch_at_least "$WS/load" 20

@@ -301,10 +301,16 @@ ppid_of() {
 # to everything it starts; backends and parents inherit the environment
 # of the frontend that started them, so this finds them too.
 marked_pids() {
+	live_pids_of $(grep -lsFxz -e "STRESS_MARK=$1" /proc/[0-9]*/environ)
+}
+
+# live_pids_of /proc/PID/FILE...: the PIDs of those files that are alive
+# and not this shell (a grep of /proc finds the shell that runs it too).
+live_pids_of() {
 	local f p
-	for f in $(grep -lsFxz -e "STRESS_MARK=$1" /proc/[0-9]*/environ); do
+	for f in "$@"; do
 		p=${f#/proc/}
-		p=${p%/environ}
+		p=${p%%/*}
 		[ "$p" = "$$" ] || [ "$p" = "$BASHPID" ] || gone "$p" ||
 		    echo "$p"
 	done

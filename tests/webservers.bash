@@ -100,14 +100,7 @@ ws_teardown() {
 # ws_leftovers: the live processes, other than this shell, whose command
 # line names something in $WS.
 ws_leftovers() {
-	local f p
-	for f in $(grep -lsF -- "$WS/" /proc/[0-9]*/cmdline); do
-		p=${f#/proc/}
-		p=${p%/cmdline}
-		[ "$p" = "$$" ] || [ "$p" = "$BASHPID" ] || gone "$p" ||
-		    echo "$p"
-	done
-	return 0
+	live_pids_of $(grep -lsF -- "$WS/" /proc/[0-9]*/cmdline)
 }
 
 # fcgi_diag: shows the state of every FastCGI server of this test and its
@@ -749,4 +742,20 @@ install_as() {
 # log_has FILE TEXT: FILE (a log) has a line containing TEXT (for ws_wait).
 log_has() {
 	grep -qF -- "$2" "$1" 2>/dev/null
+}
+
+# ws_suite_setup, ws_suite_teardown: what each web-server suite's setup
+# and teardown do, in this order: the test's TmpBase and lib.bash's state,
+# then the web-server state; $SOCK is the usual Unix socket address.
+ws_suite_setup() {
+	speedy_setup
+	lib_setup
+	ws_setup
+	SOCK="$WS/run/fcgi.sock"
+}
+
+ws_suite_teardown() {
+	ws_teardown
+	lib_teardown
+	speedy_teardown
 }
