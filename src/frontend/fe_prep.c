@@ -50,23 +50,19 @@ fe_read_script(struct fe_request *req, char *line, size_t linelen,
 
 	if ((fd = open(req->script, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
 		return fail_errno(msg, msglen, req->script);
-	if (fstat(fd, &st) == -1 || (!S_ISREG(st.st_mode) && (errno = 0, 1))) {
-		if (errno == 0)
-			(void)util_fmt(msg, msglen, "%s: not a regular file",
-			    req->script);
-		else
-			(void)fail_errno(msg, msglen, req->script);
+	if (fstat(fd, &st) == -1)
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		(void)util_fmt(msg, msglen, "%s: not a regular file",
+		    req->script);
 		(void)close(fd);
 		return FE_EXIT_FAIL;
 	}
 	do
 		n = read(fd, line, linelen - 1);
 	while (n == -1 && errno == EINTR);
-	if (n == -1) {
-		(void)fail_errno(msg, msglen, req->script);
-		(void)close(fd);
-		return FE_EXIT_FAIL;
-	}
+	if (n == -1)
+		goto fail;
 	(void)close(fd);
 	line[n] = '\0';
 	if ((nl = strchr(line, '\n')) != NULL)
@@ -76,6 +72,11 @@ fe_read_script(struct fe_request *req, char *line, size_t linelen,
 	req->key.mtime_sec = (int64_t)st.st_mtim.tv_sec;
 	req->key.mtime_nsec = (int64_t)st.st_mtim.tv_nsec;
 	return 0;
+fail:
+	/* The message first: close could change errno. */
+	(void)fail_errno(msg, msglen, req->script);
+	(void)close(fd);
+	return FE_EXIT_FAIL;
 }
 
 /* Appends src's switches to dst; -1 if there are too many. */
