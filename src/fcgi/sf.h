@@ -61,7 +61,7 @@ int	sf_listen(const struct sf_config *cfg, struct sf_listener *l,
 void	sf_unlisten(struct sf_listener *l);
 
 /* Set by the signal handlers; the loops look at them. */
-extern volatile sig_atomic_t sf_got_hup, sf_got_term, sf_got_chld;
+extern volatile sig_atomic_t sf_got_hup, sf_got_term;
 
 /* Logs one line, to stderr or (daemonized) to syslog. */
 void	sf_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

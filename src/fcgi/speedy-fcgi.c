@@ -36,7 +36,8 @@
 #define MAXPROC		1024
 #define DEFAULT_NPROC	4
 
-volatile sig_atomic_t sf_got_hup, sf_got_term, sf_got_chld;
+volatile sig_atomic_t sf_got_hup, sf_got_term;
+static volatile sig_atomic_t sf_got_chld;	/* the master's only */
 
 static int use_syslog;
 static struct sf_config cfg;
