@@ -312,9 +312,16 @@ eval_protected(SV *code, int *err, int *status)
 	return r;
 }
 
-/* Calls a glue sub with string arguments. */
+/*
+ * The glue subs run for every request, looked up once (see glue_init):
+ * calling a sub by its name costs a walk through four stashes each time.
+ */
+static CV	*glue_begin, *glue_cleanup, *glue_finish;
+static SV	*glue_unflushed, *glue_piped;
+
+/* Calls a glue sub (a CV, or an SV naming it) with string arguments. */
 static int
-call_glue(const char *name, int *status, int nargs, ...)
+call_glue_sv(SV *sub, int *status, int nargs, ...)
 {
 	dSP;
 	va_list ap;
@@ -328,10 +335,26 @@ call_glue(const char *name, int *status, int nargs, ...)
 		XPUSHs(sv_2mortal(newSVpv(va_arg(ap, const char *), 0)));
 	va_end(ap);
 	PUTBACK;
-	i = call_protected(sv_2mortal(newSVpv(name, 0)), status);
+	i = call_protected(sub, status);
 	FREETMPS;
 	LEAVE;
 	return i;
+}
+
+#define call_glue(name, status, ...) \
+	call_glue_sv(sv_2mortal(newSVpvs(name)), status, __VA_ARGS__)
+
+/* Looks up the per-request glue; 0, or -1 if the glue lacks one. */
+static int
+glue_init(void)
+{
+	glue_begin = get_cv("CGI::SpeedyCGI::_Backend::begin", 0);
+	glue_cleanup = get_cv("CGI::SpeedyCGI::_Backend::cleanup", 0);
+	glue_finish = get_cv("CGI::SpeedyCGI::_Backend::finish", 0);
+	glue_unflushed = get_sv("CGI::SpeedyCGI::_Backend::unflushed", GV_ADD);
+	glue_piped = get_sv("CGI::SpeedyCGI::_Backend::piped", GV_ADD);
+	return glue_begin != NULL && glue_cleanup != NULL &&
+	    glue_finish != NULL ? 0 : -1;
 }
 
 /* Compiles an embedded source text (the glue). */
@@ -400,7 +423,8 @@ be_perl_init(const struct opt_perlsw *sw, int named)
 	if ((rc = perl_run(my_perl)) != 0)
 		return rc;
 	sv_setiv(get_sv("CGI::SpeedyCGI::i_am_speedy", GV_ADD), 1);
-	if (eval_embedded(glue_pl, "speedy_backend glue") == -1)
+	if (eval_embedded(glue_pl, "speedy_backend glue") == -1 ||
+	    glue_init() == -1)
 		return 255;
 	/*
 	 * CGI::SpeedyCGI is built in (compiled by init in glue.pl), but
@@ -532,8 +556,7 @@ begin_request(const struct proto_request *req, int *status)
 	for (i = 0; i < req->nargs; i++)
 		PUSHs(outside_sv(req->args[i], strlen(req->args[i])));
 	PUTBACK;
-	r = call_protected(sv_2mortal(newSVpvs("CGI::SpeedyCGI::_Backend::begin")),
-	    status);
+	r = call_protected((SV *)glue_begin, status);
 	FREETMPS;
 	LEAVE;
 	stderr_unbuffered();
@@ -1267,7 +1290,7 @@ be_perl_run(struct be_status *st)
 	 * lexicals and in CGI.pm is freed, as at the end of a plain perl
 	 * run, while the client's handles are still open.
 	 */
-	(void)call_glue("CGI::SpeedyCGI::_Backend::cleanup", &dummy, 1, idx);
+	(void)call_glue_sv((SV *)glue_cleanup, &dummy, 1, idx);
 	leave_if_child(st->code);
 	if (cur->ncaps > 0)
 		(void)run_protected(join_captures, cur, &dummy);
@@ -1279,7 +1302,7 @@ be_perl_finish(struct be_status *st)
 {
 	int dummy;
 
-	(void)call_glue("CGI::SpeedyCGI::_Backend::finish", &dummy, 0);
+	(void)call_glue_sv((SV *)glue_finish, &dummy, 0);
 	release_client_copies();
 	reset_formats();
 	alarm(0);
@@ -1288,10 +1311,10 @@ be_perl_finish(struct be_status *st)
 		    0);
 	}
 	STATUS_ALL_SUCCESS;
-	if (SvTRUE(get_sv("CGI::SpeedyCGI::_Backend::unflushed", GV_ADD)) &&
+	if (SvTRUE(glue_unflushed) &&
 	    st->kind == PROTO_EXITED && st->code == 0)
 		st->code = 1;
-	if (SvTRUE(get_sv("CGI::SpeedyCGI::_Backend::piped", GV_ADD))) {
+	if (SvTRUE(glue_piped)) {
 		/* Plain perl would have died of the SIGPIPE; say so. */
 		st->kind = PROTO_KILLED;
 		st->code = SIGPIPE;
