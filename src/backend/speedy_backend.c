@@ -391,6 +391,16 @@ leave(void)
 	exit(0);
 }
 
+/* Leaves the queue (if end_request has not) and exits. */
+static void __attribute__((noreturn))
+retire(void)
+{
+	lock_queue();
+	unregister();
+	queue_unlock(&q);
+	leave();
+}
+
 /* Creates our socket (mode 0600 in the 0700 directory). */
 static void
 make_socket(void)
@@ -518,7 +528,10 @@ drain_version(const struct queue_slot *me)
 
 /*
  * After a request: counts it and decides whether we go back to idle (or
- * on to a waiting frontend) or exit.  Returns 1 to keep serving.
+ * on to a waiting frontend) or exit.  Returns 1 to keep serving.  A
+ * backend that exits only leaves the queue here, so that nobody picks it
+ * any more; the sweep and its socket wait until the frontend has its
+ * answer (see retire).
  */
 static int
 end_request(const struct be_status *st, const char *path)
@@ -556,7 +569,7 @@ end_request(const struct be_status *st, const char *path)
 	if (keep)
 		go_idle(s);
 	else
-		unregister();
+		unregister_keep_socket();
 	queue_unlock(&q);
 	return keep;
 }
@@ -610,6 +623,17 @@ complete(int conn, struct proto_request *req, struct be_status *st,
 		be_perl_run(st);
 	be_perl_finish(st);
 	/*
+	 * The frontend waits for our answer, and the web server for the
+	 * frontend: only the queue's say on who takes the next request comes
+	 * first.  That request waits in our socket's backlog meanwhile.
+	 */
+	keep = end_request(st, req->script);
+	startup = 0;
+	(void)proto_send_status(conn, st->kind, st->code);
+	(void)close(conn);
+	cur_conn = -1;
+	proto_request_free(req);
+	/*
 	 * Children the script forked and did not wait for would be reaped
 	 * by init when a plain perl exits; a backend lives on, so it reaps
 	 * those that have exited once the request is over.
@@ -618,12 +642,6 @@ complete(int conn, struct proto_request *req, struct be_status *st,
 		;
 	release_stdio();
 	install_signals();
-	keep = end_request(st, req->script);
-	startup = 0;
-	(void)proto_send_status(conn, st->kind, st->code);
-	(void)close(conn);
-	cur_conn = -1;
-	proto_request_free(req);
 	return keep;
 }
 
@@ -745,12 +763,8 @@ backend_loop(void)
 				leave();
 			continue;
 		}
-		if ((conn = accept_peer()) != -1 && !serve(conn)) {
-			lock_queue();
-			unregister();
-			queue_unlock(&q);
-			leave();
-		}
+		if ((conn = accept_peer()) != -1 && !serve(conn))
+			retire();
 	}
 }
 
@@ -845,7 +859,7 @@ fork_backend(int conn)
 		}
 		if (complete(conn, &req, &st, begun))
 			backend_loop();
-		leave();
+		retire();
 	}
 	nchildren++;
 	(void)close(conn);
@@ -980,7 +994,7 @@ first_request(int conn)
 		become_backend(conn);
 		if (complete(conn, &req, &st, 1))
 			backend_loop();
-		leave();
+		retire();
 	}
 	nchildren++;
 	startup = 0;
