@@ -35,7 +35,10 @@
  *
  * Output, one line per command, tab separated, times in microseconds:
  *
- *	name  n  median  p90  min  max  mean
+ *	name  n  median  p90  min  max  mean  cpu
+ *
+ * where cpu is the mean CPU time (user and system, from wait4) of the
+ * process the driver spawned, not of the processes it hands work to.
  *
  * Throughput mode, -c levels (a comma-separated list of client counts,
  * such as 1,2,4,16), measures runs per second instead.  A burst is one
@@ -57,6 +60,7 @@
  */
 #define _GNU_SOURCE
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -103,6 +107,7 @@ struct cmd {
 	int	 pipesize;	/* F_SETPIPE_SZ of that pipe; 0: default */
 	double	*us;		/* samples, microseconds */
 	size_t	 n, cap;
+	double	 cpu;		/* the spawned processes' CPU, microseconds */
 };
 
 static struct cmd cmds[MAXCMDS];
@@ -110,6 +115,7 @@ static int ncmds;
 static const char *errpath = "/dev/null";
 static char buf[READBUF];
 static char body[BODYBUF];	/* a request body: zeros, as good as any */
+static double last_cpu;		/* the last run's CPU time, microseconds */
 
 static double
 now_us(void)
@@ -306,6 +312,7 @@ run_once(struct cmd *c)
 	pid_t pid;
 	ssize_t n;
 	int p[2], in[2] = { -1, -1 }, status, r, werr = 0;
+	struct rusage ru;
 	char msg[160];
 
 	if (c->touch != NULL)
@@ -395,12 +402,14 @@ run_once(struct cmd *c)
 	/* Its output is complete; a body not written by now never will be. */
 	if (in[1] != -1)
 		close(in[1]);
-	while (waitpid(pid, &status, 0) == -1)
+	while (wait4(pid, &status, 0, &ru) == -1)
 		if (errno != EINTR) {
-			perror("driver: waitpid");
+			perror("driver: wait4");
 			exit(1);
 		}
 	t1 = now_us();
+	last_cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 +
+	    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
 	close(p[0]);
 	posix_spawn_file_actions_destroy(&fa);
 	if (c->body > 0)
@@ -779,6 +788,7 @@ main(int argc, char **argv)
 			double us = run_once(c);
 
 			c->us[c->n++] = us;
+			c->cpu += last_cpu;
 			if (sf != NULL)
 				fprintf(sf, "%d\t%s\t%.1f\n", round, c->name,
 				    us);
@@ -795,9 +805,9 @@ main(int argc, char **argv)
 		qsort(c->us, c->n, sizeof(double), cmp_double);
 		for (k = 0; k < c->n; k++)
 			sum += c->us[k];
-		printf("%s\t%zu\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\n", c->name, c->n,
-		    median(c->us, c->n), pct(c->us, c->n, 0.9), c->us[0],
-		    c->us[c->n - 1], sum / (double)c->n);
+		printf("%s\t%zu\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\n", c->name,
+		    c->n, median(c->us, c->n), pct(c->us, c->n, 0.9), c->us[0],
+		    c->us[c->n - 1], sum / (double)c->n, c->cpu / (double)c->n);
 	}
 	return 0;
 }
