@@ -387,6 +387,27 @@ n=1 pid=$pid"
 	[ "$(word pid "$output")" != "$pid" ]
 }
 
+@test "a backend that exits does what perl does at exit: END blocks, buffered output written, DESTROY" {
+	use_script exit_order.pl "-- -r2"
+	runf timeout 20 perl "$W/plain/exit_order.pl"
+	[ "$status" -eq 0 ]
+	assert_eq "$(cat "$T_SHUT")" "run
+end
+destroy"
+	rm -f "$T_SHUT"
+	runf timeout 20 "$W/exit_order.pl"
+	[ "$status" -eq 0 ]
+	pid=${output#pid=}
+	runf timeout 20 "$W/exit_order.pl"
+	assert_eq "$output" "pid=$pid"
+	wait_for gone "$pid"
+	# The two runs' lines stayed in the handle's buffer until the exit.
+	assert_eq "$(cat "$T_SHUT")" "run
+run
+end
+destroy"
+}
+
 @test "SIGTERM to an idle backend: it exits cleanly, running the shutdown handlers" {
 	use_script pool_life.pl
 	runf timeout 20 "$W/pool_life.pl"

@@ -85,7 +85,7 @@ void	be_perl_forked(void);
 /* The last compilation error as printed (or a generic line), for others. */
 const char *be_perl_error(void);
 
-/* Runs the shutdown handlers and END blocks and frees the interpreter. */
+/* Runs the shutdown handlers, END blocks and destructors before exit. */
 void	be_perl_shutdown(void);
 
 /* Provided by speedy_backend.c for CGI::SpeedyCGI. */

@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <locale.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -399,6 +400,15 @@ be_perl_init(const struct opt_perlsw *sw, int named)
 	if ((my_perl = perl_alloc()) == NULL)
 		return 1;
 	perl_construct(my_perl);
+	/*
+	 * A threaded libperl sets up an embedded interpreter for a full
+	 * teardown at perl_destruct: every op and every SV freed, one by one,
+	 * which in a forked backend first copies nearly every page it shares
+	 * with its parent.  Perl's own main() sets 0: END blocks and DESTROY
+	 * still run, and the exit frees the rest.  So do we (see
+	 * be_perl_shutdown).
+	 */
+	PL_perl_destruct_level = 0;
 	/* Before anything is compiled: ops take their function when built. */
 	if (real_pp_caller == NULL) {
 		real_pp_caller = PL_ppaddr[OP_CALLER];
@@ -1221,7 +1231,6 @@ leave_if_child(int status)
 	if (getpid() == be_pid)
 		return;
 	(void)perl_destruct(my_perl);
-	perl_free(my_perl);
 	_exit(status);
 }
 
@@ -1363,16 +1372,33 @@ be_perl_forked(void)
 	PL_srand_called = FALSE;
 }
 
+/*
+ * Runs the shutdown handlers, END blocks and destructors; the process
+ * exits next.  The interpreter is not freed: at destruct level 0 that
+ * would free only its own structure and leave the rest unreachable (a
+ * leak to LeakSanitizer), while the exit frees everything at once.
+ */
 void
 be_perl_shutdown(void)
 {
+	static int done;
+	locale_t cur;
 	int status;
 
-	if (my_perl == NULL)
+	if (my_perl == NULL || done)
 		return;
+	done = 1;
 	(void)call_glue("CGI::SpeedyCGI::_Backend::shutdown", &status, 0);
 	(void)perl_destruct(my_perl);
-	perl_free(my_perl);
-	my_perl = NULL;
+	/*
+	 * The locale object perl made this thread's (uselocale) is known to
+	 * libc alone, and perl frees it only in a full teardown.
+	 */
+	cur = uselocale((locale_t)0);
+	(void)uselocale(LC_GLOBAL_LOCALE);
+	if (cur != (locale_t)0 && cur != LC_GLOBAL_LOCALE &&
+	    cur != PL_C_locale_obj)
+		freelocale(cur);
+	/* Flushes what destructors printed (PerlIO's teardown), as perl's main. */
 	PERL_SYS_TERM();
 }
