@@ -387,6 +387,38 @@ n=1 pid=$pid"
 	[ "$(word pid "$output")" != "$pid" ]
 }
 
+# one_family: exactly one parent and one backend are running.
+one_family() {
+	[ "$(parent_pids | wc -l)" -eq 1 ] && [ "$(backend_pids | wc -l)" -eq 1 ]
+}
+
+@test "the script changes while its parent starts, and a second frontend starts another: the redundant parent serves its request and leaves" {
+	use_script pool_life.pl
+	local real=${SPEEDY_BACKENDPROG:-/usr/bin/speedy_backend} a b
+	# Every parent starts two seconds late: the first reserves its start
+	# for the version its frontend saw, then reads the script after the
+	# change; the second frontend sees the new version, which nobody is
+	# starting yet, and starts a second parent for it.
+	printf '#!/bin/sh\nsleep 2\nexec %s "$@"\n' "$real" >"$W/slow_backend"
+	chmod +x "$W/slow_backend"
+	export SPEEDY_BACKENDPROG="$W/slow_backend"
+	timeout 20 "$W/pool_life.pl" >"$W/out.a" 2>&1 &
+	a=$!
+	sleep 0.5
+	touch "$W/pool_life.pl"
+	timeout 20 "$W/pool_life.pl" >"$W/out.b" 2>&1 &
+	b=$!
+	wait "$a"
+	wait "$b"
+	assert_match "$(cat "$W/out.a")" '^n=1 pid=[0-9]+$'
+	assert_match "$(cat "$W/out.b")" '^n=1 pid=[0-9]+$'
+	wait_for one_family
+	# The one left serves the next request.
+	runf timeout 20 "$W/pool_life.pl"
+	assert_match "$output" '^n=2 pid=[0-9]+$'
+	one_family
+}
+
 @test "a backend that exits does what perl does at exit: END blocks, buffered output written, DESTROY" {
 	use_script exit_order.pl "-- -r2"
 	runf timeout 20 perl "$W/plain/exit_order.pl"

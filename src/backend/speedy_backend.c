@@ -65,6 +65,7 @@ static int		 ctlfd = 0;	/* the first request's control socket */
 static int		 cur_conn = -1;	/* the connection being served */
 static int		 own_fork;	/* 1 while we fork a backend */
 static int		 nchildren;	/* the parent's live children */
+static int		 redundant;	/* another parent holds our version */
 static pid_t		 mypid;
 static time_t		 idle_since;
 static struct timespec	 compile_start;	/* the parent's, for CheckModules */
@@ -429,19 +430,46 @@ make_socket(void)
 }
 
 /*
+ * Under the lock: true if another parent already holds this version of
+ * our script.  Two frontends can start one each when the script changes
+ * on disk between them: the first reserved the start for the version it
+ * saw, but its parent found the newer one, which the second frontend
+ * then saw nobody starting.
+ */
+static int
+parent_exists(const struct queue_key *key)
+{
+	uint32_t i;
+
+	for (i = 0; i < q.hdr->nused; i++)
+		if (q.slots[i].state == QS_PARENT &&
+		    q.slots[i].pid != (int32_t)mypid &&
+		    queue_key_match(&q.slots[i].key, key))
+			return 1;
+	return 0;
+}
+
+/*
  * Registers us in the queue file: as the parent (taking the place the
  * frontend that started us reserved, and waking the frontends that waited
  * for us to appear), or as a backend busy for frontend fe (taking the slot
- * that frontend reserved for us, if any).
+ * that frontend reserved for us, if any).  A parent that finds its version
+ * held by another is redundant: it and the backend it forks serve the
+ * request that started them, marked draining so that nobody else uses
+ * them, and leave.
  */
 static void
 register_slot(int state, pid_t fe)
 {
 	struct queue_slot *s = NULL;
+	struct queue_key key = script.key;
 	int want = state == QS_BUSY ? QS_STARTING : QS_SPAWNING;
 	uint32_t i;
 
+	(void)util_strlcpy(key.group, opts.str[OPT_GROUP], OPT_GROUP_SIG + 1);
 	lock_queue();
+	if (state == QS_PARENT && parent_exists(&key))
+		redundant = 1;
 	for (i = 0; i < q.hdr->nused; i++)
 		if (q.slots[i].state == want && q.slots[i].fe_pid == fe) {
 			s = &q.slots[i];
@@ -455,17 +483,16 @@ register_slot(int state, pid_t fe)
 	memset(s, 0, sizeof(*s));
 	s->pid = (int32_t)mypid;
 	s->started = (int64_t)time(NULL);
-	s->key = script.key;
-	(void)util_strlcpy(s->key.group, opts.str[OPT_GROUP], OPT_GROUP_SIG + 1);
+	s->key = key;
 	(void)util_strlcpy(s->script, script.path, sizeof(s->script));
-	s->state = (uint8_t)state;
+	s->state = (uint8_t)(redundant ? QS_DRAINING : state);
 	/*
 	 * A parent is marked with the frontend of the first request until it
 	 * forks, so that RequestTimeout can find what runs that request.
 	 */
 	s->fe_pid = (int32_t)fe;
 	s->last_start = (int64_t)time(NULL);
-	if (state == QS_PARENT)
+	if (state == QS_PARENT && !redundant)
 		wake_all(&s->key);
 	queue_unlock(&q);
 }
@@ -877,6 +904,9 @@ parent_loop(void)
 
 	idle_since = time(NULL);
 	for (;;) {
+		/* It has served the request that started it (register_slot). */
+		if (redundant)
+			break;
 		timeout = opts.num[OPT_TIMEOUT];
 		ms = timeout > 0 && timeout * 1000 < PARENT_CHECK_MS ?
 		    (int)timeout * 1000 : PARENT_CHECK_MS;
