@@ -83,6 +83,18 @@ lint() {
 	    -e 'outdated mandoc.db' || true
 }
 
+# lint_clean PAGE [MANDOC-OPTIONS]: PAGE exists and lint finds nothing in
+# it (what it finds is printed).
+lint_clean() {
+	local out
+	need_page "$1" || return 1
+	out=$(lint "$@")
+	if [ -n "$out" ]; then
+		printf '%s\n' "$out"
+		return 1
+	fi
+}
+
 # normalize: one line, runs of white space as one blank, none at the ends.
 normalize() {
 	tr -s ' \t\n' '   ' | sed -e 's/^ //' -e 's/ $//'
@@ -109,58 +121,28 @@ section() {
 }
 
 @test "speedy(1) is clean for mandoc -Tlint" {
-	need_page "$SPEEDY_1"
-	out=$(lint "$SPEEDY_1")
-	if [ -n "$out" ]; then
-		printf '%s\n' "$out"
-		return 1
-	fi
+	lint_clean "$SPEEDY_1"
 }
 
 @test "speedy_backend(1) is clean for mandoc -Tlint" {
-	need_page "$BACKEND_1"
-	out=$(lint "$BACKEND_1")
-	if [ -n "$out" ]; then
-		printf '%s\n' "$out"
-		return 1
-	fi
+	lint_clean "$BACKEND_1"
 }
 
 @test "speedy-fcgi(1) is clean for mandoc -Tlint" {
-	need_page "$FCGI_1"
-	out=$(lint "$FCGI_1")
-	if [ -n "$out" ]; then
-		printf '%s\n' "$out"
-		return 1
-	fi
+	lint_clean "$FCGI_1"
 }
 
 @test "speedy-admin(8) is clean for mandoc -Tlint" {
-	need_page "$ADMIN_8"
-	out=$(lint "$ADMIN_8")
-	if [ -n "$out" ]; then
-		printf '%s\n' "$out"
-		return 1
-	fi
+	lint_clean "$ADMIN_8"
 }
 
 @test "speedy.conf(5) is clean for mandoc -Tlint" {
-	need_page "$CONF_5"
-	out=$(lint "$CONF_5")
-	if [ -n "$out" ]; then
-		printf '%s\n' "$out"
-		return 1
-	fi
+	lint_clean "$CONF_5"
 }
 
 @test "CGI::SpeedyCGI(3pm), made by pod2man, has no mandoc warnings or errors" {
 	# Style notes are pod2man's (lower case title, long lines), not the POD's.
-	need_page "$MODULE_3"
-	out=$(lint "$MODULE_3" -W warning)
-	if [ -n "$out" ]; then
-		printf '%s\n' "$out"
-		return 1
-	fi
+	lint_clean "$MODULE_3" -W warning
 	# And it is the module's page, not an empty one.
 	mandoc -Tascii "$MODULE_3" | sed 's/.\x08//g' | grep -q 'register_cleanup'
 }
