@@ -49,21 +49,7 @@ serve() {
 	done
 	assert_match "$BODY" $'\nSERVER_SOFTWARE=Apache'
 
-	form='x=1&y=caf%C3%A9&z=a+b'
-	http "$WEB/fcgi_form.pl" -d "$form"
-	assert_status 200 "urlencoded POST"
-	for l in method=POST "param x=1" "param y=café" "param z=a b" \
-	    CONTENT_TYPE=application/x-www-form-urlencoded \
-	    "CONTENT_LENGTH=${#form}"; do
-		has_line "$BODY" "$l"
-	done
-
-	head -c 300000 /dev/urandom >"$WS/tmp/upload"
-	md5=$(md5sum <"$WS/tmp/upload" | cut -d ' ' -f 1)
-	http "$WEB/fcgi_form.pl" -F note=hi -F "file=@$WS/tmp/upload;filename=up.bin"
-	assert_status 200 "multipart POST"
-	has_line "$BODY" "param note=hi"
-	has_line "$BODY" "upload file=up.bin size=300000 md5=$md5"
+	post_requests "$WEB/fcgi_form.pl"
 }
 
 @test "apache: GET and POST through ProxyPass over a Unix socket (mode 0666, www-data workers)" {
@@ -105,25 +91,13 @@ serve() {
 	fcgi_start unix "$SOCK" "$W/fcgi_echo.pl"
 	[ "$FCGI_SERVER" != fcgiwrap ] || APACHE_TYPE=GENERIC
 	apache_start "127.0.0.1:$port"
-	tcp_web=$WEB
-	head -c 10485760 /dev/urandom >"$WS/tmp/big"
-	md5=$(md5sum <"$WS/tmp/big" | cut -d ' ' -f 1)
-
-	http "$tcp_web/fcgi_echo.pl" --data-binary "@$WS/tmp/big" \
-	    -H 'Content-Type: application/octet-stream'
-	assert_status 200 "10 MB POST over TCP"
-	assert_eq "$(header X-Body-Length)" 10485760 "length the script read"
-	assert_eq "$(header X-Body-MD5)" "$md5" "MD5 of what the script read"
-	cmp "$WS/tmp/big" "$RESP"
+	big_body
+	echo_big "$WEB/fcgi_echo.pl" "10 MB POST over TCP"
 
 	# A second Apache, in front of the Unix socket.
 	ws_stop_pid "${WEB_PIDS[0]}"
 	apache_start "$SOCK"
-	http "$WEB/pp/fcgi_echo.pl" --data-binary "@$WS/tmp/big" \
-	    -H 'Content-Type: application/octet-stream'
-	assert_status 200 "10 MB POST over a Unix socket"
-	assert_eq "$(header X-Body-MD5)" "$md5" "MD5 of what the script read"
-	cmp "$WS/tmp/big" "$RESP"
+	echo_big "$WEB/pp/fcgi_echo.pl" "10 MB POST over a Unix socket"
 }
 
 @test "apache: the script's status and headers reach the client; a script that dies is a server error" {

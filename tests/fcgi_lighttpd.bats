@@ -23,7 +23,6 @@ teardown() {
 # form_requests: GET with a PATH_INFO, urlencoded and multipart POST to
 # fcgi_form.pl at $WEB.
 form_requests() {
-	local form md5
 	http "$WEB/fcgi_form.pl/extra?a=1&b=hello+world"
 	assert_status 200 GET
 	for l in method=GET "param a=1" "param b=hello world" \
@@ -32,34 +31,13 @@ form_requests() {
 		has_line "$BODY" "$l"
 	done
 	assert_match "$BODY" $'\nSERVER_SOFTWARE=lighttpd/'
-
-	form='x=1&y=caf%C3%A9&z=a+b'
-	http "$WEB/fcgi_form.pl" -d "$form"
-	assert_status 200 "urlencoded POST"
-	for l in method=POST "param x=1" "param y=café" "param z=a b" \
-	    "CONTENT_LENGTH=${#form}"; do
-		has_line "$BODY" "$l"
-	done
-
-	head -c 300000 /dev/urandom >"$WS/tmp/upload"
-	md5=$(md5sum <"$WS/tmp/upload" | cut -d ' ' -f 1)
-	http "$WEB/fcgi_form.pl" -F note=hi -F "file=@$WS/tmp/upload;filename=up.bin"
-	assert_status 200 "multipart POST"
-	has_line "$BODY" "param note=hi"
-	has_line "$BODY" "upload file=up.bin size=300000 md5=$md5"
+	post_requests "$WEB/fcgi_form.pl"
 }
 
 # echo_requests: a 10 MB body to fcgi_echo.pl at $WEB and back.
 echo_requests() {
-	local md5
-	head -c 10485760 /dev/urandom >"$WS/tmp/big"
-	md5=$(md5sum <"$WS/tmp/big" | cut -d ' ' -f 1)
-	http "$WEB/fcgi_echo.pl" --data-binary "@$WS/tmp/big" \
-	    -H 'Content-Type: application/octet-stream'
-	assert_status 200 "10 MB POST"
-	assert_eq "$(header X-Body-Length)" 10485760 "length the script read"
-	assert_eq "$(header X-Body-MD5)" "$md5" "MD5 of what the script read"
-	cmp "$WS/tmp/big" "$RESP"
+	big_body
+	echo_big "$WEB/fcgi_echo.pl" "10 MB POST"
 }
 
 @test "lighttpd (\"socket\"): GET, POST and multipart reach a CGI.pm script; status and headers come back" {

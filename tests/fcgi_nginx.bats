@@ -111,25 +111,7 @@ gate_finish() {
 		has_line "$BODY" "0=$W/fcgi_form.pl"
 	fi
 
-	form='x=1&y=caf%C3%A9&z=a+b'
-	http "$WEB/fcgi_form.pl" -d "$form"
-	assert_status 200 "urlencoded POST"
-	for l in method=POST "param x=1" "param y=café" "param z=a b" \
-	    CONTENT_TYPE=application/x-www-form-urlencoded \
-	    "CONTENT_LENGTH=${#form}"; do
-		has_line "$BODY" "$l"
-	done
-
-	head -c 300000 /dev/urandom >"$WS/tmp/upload"
-	md5=$(md5sum <"$WS/tmp/upload" | cut -d ' ' -f 1)
-	http "$WEB/fcgi_form.pl?q=1" -F note=hi \
-	    -F "file=@$WS/tmp/upload;filename=up.bin"
-	assert_status 200 "multipart POST"
-	has_line "$BODY" method=POST
-	has_line "$BODY" "param note=hi"
-	has_line "$BODY" "upload file=up.bin size=300000 md5=$md5"
-	has_line "$BODY" "QUERY_STRING=q=1"
-	assert_match "$BODY" $'\nCONTENT_TYPE=multipart/form-data; boundary='
+	post_requests "$WEB/fcgi_form.pl"
 }
 
 @test "nginx: the script's status and headers reach the client; its STDERR reaches the error log" {
@@ -195,24 +177,12 @@ gate_finish() {
 
 @test "nginx: a 10 MB request body goes in and a 10 MB response comes out, byte for byte" {
 	serve fcgi_echo.pl "127.0.0.1:$(free_port)"
-	head -c 10485760 /dev/urandom >"$WS/tmp/big"
-	md5=$(md5sum <"$WS/tmp/big" | cut -d ' ' -f 1)
-
-	http "$WEB/fcgi_echo.pl" --data-binary "@$WS/tmp/big" \
-	    -H 'Content-Type: application/octet-stream'
-	assert_status 200 "10 MB POST"
-	assert_eq "$(header X-Body-Length)" 10485760 "length the script read"
-	assert_eq "$(header X-Body-MD5)" "$md5" "MD5 of what the script read"
-	cmp "$WS/tmp/big" "$RESP"
-
+	big_body
+	echo_big "$WEB/fcgi_echo.pl" "10 MB POST"
 	# The same body sent chunked: nginx reads it all, then passes it on
 	# with its length.
-	http "$WEB/fcgi_echo.pl" --data-binary "@$WS/tmp/big" \
-	    -H 'Content-Type: application/octet-stream' \
+	echo_big "$WEB/fcgi_echo.pl" "10 MB chunked POST" \
 	    -H 'Transfer-Encoding: chunked'
-	assert_status 200 "10 MB chunked POST"
-	assert_eq "$(header X-Body-MD5)" "$md5" "MD5 of what the script read"
-	cmp "$WS/tmp/big" "$RESP"
 
 	# An empty body.
 	http "$WEB/fcgi_echo.pl" -X POST -H 'Content-Length: 0'

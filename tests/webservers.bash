@@ -744,6 +744,49 @@ log_has() {
 	grep -qF -- "$2" "$1" 2>/dev/null
 }
 
+# post_requests URL: a urlencoded POST and a 300 KB multipart upload (with
+# a query string) to fcgi_form.pl at URL reach the script intact.
+post_requests() {
+	local url=$1 form='x=1&y=caf%C3%A9&z=a+b' md5 l
+	http "$url" -d "$form"
+	assert_status 200 "urlencoded POST"
+	for l in method=POST "param x=1" "param y=café" "param z=a b" \
+	    CONTENT_TYPE=application/x-www-form-urlencoded \
+	    "CONTENT_LENGTH=${#form}"; do
+		has_line "$BODY" "$l"
+	done
+
+	head -c 300000 /dev/urandom >"$WS/tmp/upload"
+	md5=$(md5sum <"$WS/tmp/upload" | cut -d ' ' -f 1)
+	http "$url?q=1" -F note=hi -F "file=@$WS/tmp/upload;filename=up.bin"
+	assert_status 200 "multipart POST"
+	for l in method=POST "param note=hi" QUERY_STRING=q=1 \
+	    "upload file=up.bin size=300000 md5=$md5"; do
+		has_line "$BODY" "$l"
+	done
+	assert_match "$BODY" $'\nCONTENT_TYPE=multipart/form-data; boundary='
+}
+
+# big_body: 10 MB of random bytes in $WS/tmp/big, their MD5 in $BIG_MD5.
+big_body() {
+	head -c 10485760 /dev/urandom >"$WS/tmp/big"
+	BIG_MD5=$(md5sum <"$WS/tmp/big" | cut -d ' ' -f 1)
+}
+
+# echo_big URL WHAT [CURL-OPTION...]: POSTs big_body's 10 MB to
+# fcgi_echo.pl at URL: the script read all of it and sent it back byte
+# for byte (WHAT names the request in a failure).
+echo_big() {
+	local url=$1 what=$2
+	shift 2
+	http "$url" --data-binary "@$WS/tmp/big" \
+	    -H 'Content-Type: application/octet-stream' "$@"
+	assert_status 200 "$what"
+	assert_eq "$(header X-Body-Length)" 10485760 "length the script read"
+	assert_eq "$(header X-Body-MD5)" "$BIG_MD5" "MD5 of what the script read"
+	cmp "$WS/tmp/big" "$RESP"
+}
+
 # ws_suite_setup, ws_suite_teardown: what each web-server suite's setup
 # and teardown do, in this order: the test's TmpBase and lib.bash's state,
 # then the web-server state; $SOCK is the usual Unix socket address.
