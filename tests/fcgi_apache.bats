@@ -103,25 +103,7 @@ serve() {
 @test "apache: the script's status and headers reach the client; a script that dies is a server error" {
 	serve fcgi_status.pl "127.0.0.1:$(free_port)"
 
-	http "$WEB/fcgi_status.pl?do=notfound"
-	assert_status 404 notfound
-	assert_eq "$BODY" "no such thing"
-	assert_eq "$(header X-Speedy-Test)" notfound X-Speedy-Test
-
-	http "$WEB/fcgi_status.pl?do=created"
-	assert_status 201 created
-	assert_eq "$(header Location)" http://example.invalid/new/1 Location
-
-	http "$WEB/fcgi_status.pl?do=redirect"
-	assert_status 302 redirect
-	assert_eq "$(header Location)" 'http://example.invalid/target?x=1' \
-	    Location
-
-	http "$WEB/fcgi_status.pl?do=custom"
-	assert_status 200 custom
-	assert_match "$(header Content-Type)" '^text/x-speedy' Content-Type
-	assert_eq "$(header X-Speedy-Test)" custom X-Speedy-Test
-	assert_eq "$(header Set-Cookie)" $'a=1; path=/\nb=2; path=/' Set-Cookie
+	status_requests
 
 	http "$WEB/fcgi_status.pl?do=warn&tag=w$$"
 	assert_status 200 warn

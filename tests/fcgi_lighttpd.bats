@@ -50,14 +50,7 @@ echo_requests() {
 	fcgi_start status "$WS/run/status.sock" "$W/fcgi_status.pl"
 	ws_stop_pid "${WEB_PIDS[0]}"
 	lighttpd_start socket "$WS/run/status.sock"
-	http "$WEB/fcgi_status.pl?do=notfound"
-	assert_status 404 notfound
-	assert_eq "$BODY" "no such thing"
-	assert_eq "$(header X-Speedy-Test)" notfound X-Speedy-Test
-	http "$WEB/fcgi_status.pl?do=redirect"
-	assert_status 302 redirect
-	assert_eq "$(header Location)" 'http://example.invalid/target?x=1' \
-	    Location
+	status_requests
 	http "$WEB/fcgi_status.pl?do=warn&tag=w$$"
 	assert_status 200 warn
 	ws_wait 20 grep -qF "fcgi_status warning tag=w$$" "$WS/log/lighttpd.error"

@@ -767,6 +767,32 @@ post_requests() {
 	assert_match "$BODY" $'\nCONTENT_TYPE=multipart/form-data; boundary='
 }
 
+# status_requests: fcgi_status.pl at $WEB sets the status and headers
+# of its responses: 404 with a body, 201 and 302 with a Location, and a
+# 200 of its own type with a header and two cookies.
+status_requests() {
+	http "$WEB/fcgi_status.pl?do=notfound"
+	assert_status 404 notfound
+	assert_eq "$BODY" "no such thing"
+	assert_eq "$(header X-Speedy-Test)" notfound X-Speedy-Test
+
+	http "$WEB/fcgi_status.pl?do=created"
+	assert_status 201 created
+	assert_eq "$(header Location)" http://example.invalid/new/1 Location
+
+	http "$WEB/fcgi_status.pl?do=redirect"
+	assert_status 302 redirect
+	assert_eq "$(header Location)" 'http://example.invalid/target?x=1' \
+	    Location
+
+	http "$WEB/fcgi_status.pl?do=custom"
+	assert_status 200 custom
+	assert_eq "$BODY" custom
+	assert_match "$(header Content-Type)" '^text/x-speedy' Content-Type
+	assert_eq "$(header X-Speedy-Test)" custom X-Speedy-Test
+	assert_eq "$(header Set-Cookie)" $'a=1; path=/\nb=2; path=/' Set-Cookie
+}
+
 # big_body: 10 MB of random bytes in $WS/tmp/big, their MD5 in $BIG_MD5.
 big_body() {
 	head -c 10485760 /dev/urandom >"$WS/tmp/big"
