@@ -196,3 +196,15 @@ util_ms_until(const struct timespec *end)
 	    ((long long)end->tv_nsec - now.tv_nsec + 999999) / 1000000;
 	return ms < 0 ? 0 : ms > INT_MAX ? INT_MAX : (int)ms;
 }
+
+void
+util_deadline(struct timespec *end, long ms)
+{
+	(void)clock_gettime(CLOCK_MONOTONIC, end);
+	end->tv_sec += ms / 1000;
+	end->tv_nsec += (ms % 1000) * 1000000L;
+	if (end->tv_nsec >= 1000000000L) {
+		end->tv_sec++;
+		end->tv_nsec -= 1000000000L;
+	}
+}

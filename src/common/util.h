@@ -54,6 +54,9 @@ struct timespec;
  */
 int	util_ms_until(const struct timespec *end);
 
+/* Sets *end to ms milliseconds from now (CLOCK_MONOTONIC), for the above. */
+void	util_deadline(struct timespec *end, long ms);
+
 /* 64-bit FNV-1a hash of a string, used to match script paths quickly. */
 unsigned long long util_hash(const char *s);
 

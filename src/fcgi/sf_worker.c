@@ -281,12 +281,7 @@ out:
 	(void)fcntl(rq.in, F_SETFL, O_NONBLOCK);
 	(void)fcntl(rq.out, F_SETFL, O_NONBLOCK);
 	(void)fcntl(rq.err, F_SETFL, O_NONBLOCK);
-	(void)clock_gettime(CLOCK_MONOTONIC, &rq.relay_at);
-	rq.relay_at.tv_nsec += RELAY_MS * 1000000L;
-	if (rq.relay_at.tv_nsec >= 1000000000L) {
-		rq.relay_at.tv_sec++;
-		rq.relay_at.tv_nsec -= 1000000000L;
-	}
+	util_deadline(&rq.relay_at, RELAY_MS);
 	return 0;
 }
 
@@ -336,10 +331,9 @@ begin(struct conn *c, const struct fcgi_event *ev)
 		return;
 	}
 	remember(rq.fe);
-	if (rq.fe->opts.num[OPT_REQUESTTIMEOUT] > 0) {
-		(void)clock_gettime(CLOCK_MONOTONIC, &rq.deadline);
-		rq.deadline.tv_sec += rq.fe->opts.num[OPT_REQUESTTIMEOUT];
-	}
+	if (rq.fe->opts.num[OPT_REQUESTTIMEOUT] > 0)
+		util_deadline(&rq.deadline,
+		    rq.fe->opts.num[OPT_REQUESTTIMEOUT] * 1000);
 	if (start(rq.fe, env) == -1) {
 		/* Nothing runs: the request ends at once with our reason. */
 		rq.status = 1;
@@ -477,9 +471,6 @@ conn_close(struct conn *c)
 			break;
 		}
 	fcgi_conn_reset(c->fc);
-	c->inlen = c->inoff = c->outlen = c->outoff = 0;
-	c->closing = c->body_open = 0;
-	c->linger = 0;
 	spare[nspare++] = c;	/* never more than MAXCONN exist */
 }
 
@@ -490,10 +481,10 @@ conn_get(void)
 	struct conn *c;
 
 	if (nspare > 0)
-		return spare[--nspare];
-	if ((c = malloc(sizeof(*c))) == NULL)
+		c = spare[--nspare];
+	else if ((c = malloc(sizeof(*c))) == NULL)
 		return NULL;
-	if ((c->fc = fcgi_conn_new()) == NULL) {
+	else if ((c->fc = fcgi_conn_new()) == NULL) {
 		free(c);
 		return NULL;
 	}

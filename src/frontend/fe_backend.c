@@ -691,8 +691,7 @@ await_reply(int sock, const struct fe_request *req)
 
 	if (req->opts.num[OPT_REQUESTTIMEOUT] <= 0)
 		return;
-	(void)clock_gettime(CLOCK_MONOTONIC, &end);
-	end.tv_sec += req->opts.num[OPT_REQUESTTIMEOUT];
+	util_deadline(&end, req->opts.num[OPT_REQUESTTIMEOUT] * 1000);
 	while ((ms = util_ms_until(&end)) > 0) {
 		if ((n = poll(&pfd, 1, ms)) > 0 || (n == -1 && errno != EINTR))
 			return;	/* the reply (or an error) is there */
