@@ -615,6 +615,14 @@ conn_write(struct conn *c)
 	return 0;
 }
 
+/* True if the request's connection has room for a record of the pipes. */
+static int
+out_room(void)
+{
+	return rq.c != NULL &&
+	    OUTCAP - rq.c->outlen >= fcgi_record_size(READMAX);
+}
+
 /* Moves script output from pipe *fd into records of type. */
 static void
 relay(int *fd, int type)
@@ -623,7 +631,7 @@ relay(int *fd, int type)
 	struct conn *c = rq.c;
 	ssize_t n;
 
-	if (c == NULL || OUTCAP - c->outlen < fcgi_record_size(READMAX)) {
+	if (!out_room()) {
 		if (c == NULL)
 			close_fd(fd);
 		return;
@@ -645,7 +653,8 @@ relay(int *fd, int type)
 /*
  * Reads the pipes once each without waiting; returns 1 if that moved
  * bytes or met an end-of-file (which closes the pipe), 0 if both are
- * empty for now (left to poll: a child of the script may hold them).
+ * empty for now (left to poll: a child of the script may hold them) or
+ * the connection has no room for another record.
  */
 static int
 drain_pipes(void)
@@ -655,8 +664,7 @@ drain_pipes(void)
 
 	if (rq.out != -1)
 		relay(&rq.out, FCGI_STDOUT);
-	if (rq.err != -1 &&
-	    OUTCAP - rq.c->outlen >= fcgi_record_size(READMAX))
+	if (rq.err != -1)
 		relay(&rq.err, FCGI_STDERR);
 	return rq.c->outlen != before ||
 	    (rq.out != -1) + (rq.err != -1) != open;
@@ -847,8 +855,7 @@ poll_once(void)
 	memset(p, 0, sizeof(p));
 	p[P_CTL].fd = busy && !rq.status ? rq.ctl : -1;
 	p[P_IN].fd = busy && rq.pendlen > 0 ? rq.in : -1;
-	room = rq.c != NULL && OUTCAP - rq.c->outlen >=
-	    fcgi_record_size(READMAX) && relaying();
+	room = out_room() && relaying();
 	p[P_OUT].fd = busy && (room || rq.c == NULL) ? rq.out : -1;
 	p[P_ERR].fd = busy && (room || rq.c == NULL) ? rq.err : -1;
 	p[P_LISTEN].fd = !busy && !sf_got_term ? lwait : -1;
@@ -907,8 +914,7 @@ progress(void)
 		timed_out();
 	/* The reply came: what is in the pipes now is all of the output. */
 	while (busy && rq.status && rq.c != NULL && (rq.out != -1 ||
-	    rq.err != -1) && OUTCAP - rq.c->outlen >=
-	    fcgi_record_size(READMAX) && drain_pipes() > 0)
+	    rq.err != -1) && drain_pipes())
 		;
 	if (busy && rq.status && rq.out == -1 && rq.err == -1 &&
 	    (rq.c == NULL || OUTCAP - rq.c->outlen >= ANSWERMAX))
