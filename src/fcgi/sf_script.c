@@ -66,31 +66,32 @@ under_root(const struct sf_config *cfg, char *const *env, char *out,
     char *msg, size_t msglen)
 {
 	const char *want = env_get(env, "SCRIPT_FILENAME");
-	size_t rl = strlen(cfg->rootreal);
 	char path[PATH_MAX];
+	size_t rl;
+	int e;
 
 	if (want == NULL || *want == '\0') {
 		(void)util_fmt(msg, msglen, "no SCRIPT_FILENAME in the request");
 		return 404;
 	}
 	if (realpath(want, path) == NULL) {
-		(void)util_fmt(msg, msglen, "%s: %s", want, strerror(errno));
+		e = errno;
+		(void)util_fmt(msg, msglen, "%s: %s", want, strerror(e));
 		/*
 		 * Only a path that names the root lexically may learn that a
 		 * file is missing: elsewhere 404 and 403 would tell which
 		 * files exist outside it.
 		 */
-		return (errno == ENOENT || errno == ENOTDIR) &&
+		return (e == ENOENT || e == ENOTDIR) &&
 		    (lexically_under(want, cfg->rootabs) ||
 		    lexically_under(want, cfg->rootreal)) ? 404 : 403;
 	}
-	if (strncmp(path, cfg->rootreal, rl) != 0 ||
-	    (path[rl] != '/' && strcmp(cfg->rootreal, "/") != 0)) {
+	/* A canonical path has no "..": the same test is a prefix test. */
+	if (!lexically_under(path, cfg->rootreal)) {
 		(void)util_fmt(msg, msglen, "%s: outside %s", want, cfg->root);
 		return 403;
 	}
-	if (strcmp(cfg->rootreal, "/") == 0)
-		rl = 0;
+	rl = strcmp(cfg->rootreal, "/") == 0 ? 0 : strlen(cfg->rootreal);
 	if (util_fmt(out, PATH_MAX, "%s%s", strcmp(cfg->rootabs, "/") == 0 ?
 	    "" : cfg->rootabs, path + rl) == -1) {
 		(void)util_fmt(msg, msglen, "%s: path too long", want);
