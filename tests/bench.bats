@@ -52,9 +52,7 @@ EOF
 	[ "$status" -eq 2 ]
 	assert_eq "$stderr" "floor: $long: socket path too long"
 	# A socket file nobody listens on any more (its backend is gone).
-	perl -MSocket -e 'socket(S, AF_UNIX, SOCK_STREAM, 0) or die "$!\n";
-	    bind(S, pack_sockaddr_un($ARGV[0])) or die "$!\n"' \
-	    "$BATS_TEST_TMPDIR/dead.sock"
+	stale_socket "$BATS_TEST_TMPDIR/dead.sock"
 	runs3 timeout 20 "$FLOOR" "$BATS_TEST_TMPDIR/dead.sock" "$W/x.pl"
 	[ "$status" -eq 1 ]
 	assert_eq "$stderr" "floor: $BATS_TEST_TMPDIR/dead.sock: Connection refused"

@@ -643,9 +643,7 @@ hostile() {
 
 @test "speedy-fcgi replaces a stale socket file nobody listens on" {
 	speedy_only "speedy-fcgi's command line"
-	perl -MIO::Socket::UNIX -e 'IO::Socket::UNIX->new(Local => $ARGV[0],
-	    Listen => 1) or die "$ARGV[0]: $!\n"' "$SOCK"
-	[ -S "$SOCK" ]
+	stale_socket "$SOCK"
 	start_fcgi -n 2 "$APP"
 	req_ok -- QUERY_STRING=pid
 }

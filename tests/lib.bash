@@ -206,6 +206,14 @@ field() {
 	printf '%s\n' "$2" | sed -n "s/^$1=//p" | head -n 1
 }
 
+# stale_socket PATH: a Unix socket file at PATH that nobody listens on
+# (its process made it and exited), as a crashed server leaves behind.
+stale_socket() {
+	perl -MIO::Socket::UNIX -e 'IO::Socket::UNIX->new(Local => $ARGV[0],
+	    Listen => 1) or die "$ARGV[0]: $!\n"' "$1"
+	[ -S "$1" ]
+}
+
 # gone PID: true once the process has exited (a zombie has: the backends
 # are reparented to an init that may reap them late).
 gone() {
